@@ -4,11 +4,14 @@
  * Clock choice (evutil_configure_monotonic_time):
  *   EV_MONOT_FALLBACK  gettimeofday, with backward steps hidden (below);
  *   EV_MONOT_PRECISE   CLOCK_MONOTONIC;
- *   neither            CLOCK_MONOTONIC_COARSE if its resolution is 1 ms or
- *                      finer, else CLOCK_MONOTONIC.  The coarse clock is a
- *                      cheaper read of the last tick, but on a kernel with
- *                      HZ=250 a tick is 4 ms, and timeouts that fire up to
- *                      4 ms late are not what "not precise" promises.
+ *   neither            CLOCK_MONOTONIC_COARSE where the kernel has it (as
+ *                      stock libevent does on Linux), else CLOCK_MONOTONIC.
+ *                      The coarse clock returns the time of the last tick
+ *                      without reading the clock source, so it is cheaper,
+ *                      but it lags by up to one tick (4 ms with HZ=250):
+ *                      timeouts then fire up to that much late.  Callers
+ *                      that care ask for EV_MONOT_PRECISE
+ *                      (EVENT_BASE_FLAG_PRECISE_TIMER).
  *
  * The wall-clock mode never returns less than it returned before: when
  * gettimeofday steps back (an administrator or NTP setting the clock), the
@@ -28,9 +31,6 @@
 
 #define KNOWN_FLAGS (EV_MONOT_PRECISE | EV_MONOT_FALLBACK)
 
-/* Coarse clocks coarser than this are not used (see the top comment). */
-#define COARSE_MAX_RES_NS 1000000L
-
 struct evutil_monotonic_timer *
 evutil_monotonic_timer_new(void)
 {
@@ -49,15 +49,13 @@ evutil_monotonic_timer_free(struct evutil_monotonic_timer *timer)
 	mm_free(timer);
 }
 
-/* Is CLOCK_MONOTONIC_COARSE readable and at least as fine as 1 ms? */
+/* Does this kernel have CLOCK_MONOTONIC_COARSE (Linux 2.6.32 and later)? */
 static int
-coarse_is_fine_enough(void)
+have_coarse_clock(void)
 {
-	struct timespec res;
+	struct timespec ts;
 
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) < 0)
-		return 0;
-	return res.tv_sec == 0 && res.tv_nsec <= COARSE_MAX_RES_NS;
+	return clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0;
 }
 
 int
@@ -74,7 +72,7 @@ evutil_configure_monotonic_time(struct evutil_monotonic_timer *timer, int flags)
 	memset(timer, 0, sizeof(*timer));
 	if (flags & EV_MONOT_FALLBACK) {
 		timer->use_wallclock = 1;
-	} else if (!(flags & EV_MONOT_PRECISE) && coarse_is_fine_enough()) {
+	} else if (!(flags & EV_MONOT_PRECISE) && have_coarse_clock()) {
 		timer->clock = CLOCK_MONOTONIC_COARSE;
 	} else {
 		timer->clock = CLOCK_MONOTONIC;
