@@ -17,6 +17,7 @@
 #include <signal.h>
 
 #include <event2/event.h>
+#include <event2/event_compat.h>
 #include <event2/event_struct.h>
 #include "defer-internal.h"
 #include "thread-internal.h"
