@@ -28,12 +28,10 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 		event_warnx("event_assign: NULL event");
 		return -1;
 	}
+	/* A NULL base (and no global one) is allowed: 1.x programs call
+	 * event_set() first and event_base_set() afterwards. */
 	if (!base)
 		base = event__current_base();
-	if (!base) {
-		event_warnx("event_assign: no event base");
-		return -1;
-	}
 	if (arg == &self_cbarg_token)
 		arg = ev;
 	if ((events & EV_SIGNAL) && (events & (EV_READ | EV_WRITE | EV_CLOSED))) {
@@ -61,7 +59,7 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 	} else
 		ev->ev_closure = EV_CLOSURE_EVENT;
 	min_heap_elem_init_(ev);
-	ev->ev_pri = base->nactivequeues / 2;
+	ev->ev_pri = base ? base->nactivequeues / 2 : 0;
 	event_debug__note_setup(ev);
 	return 0;
 }
@@ -115,7 +113,8 @@ event_free(struct event *ev)
 		return;
 	if (event_debug__assert_is_setup(ev, "event_free") < 0)
 		return;
-	event_del(ev);
+	if (ev->ev_base)
+		event_del(ev);
 	event_debug__note_teardown(ev);
 	mm_free(ev);
 }
@@ -137,6 +136,10 @@ event_priority_set(struct event *ev, int pri)
 {
 	if (!ev || event_debug__assert_is_setup(ev, "event_priority_set") < 0)
 		return -1;
+	if (!ev->ev_base) {
+		event_warnx("event_priority_set: event has no base");
+		return -1;
+	}
 	if (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
 		event_warnx("event_priority_set: event is active");
 		return -1;
