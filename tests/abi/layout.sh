@@ -9,7 +9,7 @@ abi=$src/tests/abi
 mkdir -p "$work" || exit 1
 awk -f "$abi/layout-gen.awk" "$abi/LAYOUT-x86_64.txt" > "$work/layout-gen.h" || exit 1
 
-if ! "$cc" -std=gnu11 -Wall -Werror -I"$src/include" -I"$work" \
+if ! "$cc" -std=gnu11 -Wall -I"$src/include" -I"$work" \
 	-MD -MF "$work/layout.d" -o "$work/layout" "$abi/layout.c" 2>&1; then
 	echo "FAIL: the layout checks do not compile against include/event2"
 	exit 1
