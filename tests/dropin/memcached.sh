@@ -7,6 +7,7 @@
 #  4. memcslap: a bounded set and get load; memcached's own counters must
 #     show every operation arrived (memcslap exits 0 even on failure);
 #  5. memcached stops cleanly on SIGTERM.
+# memcached's reported libevent version must be 2.1.12-stable too.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -60,6 +61,13 @@ stat() {
 	timeout 10 memcstat --servers="127.0.0.1:$port" |
 		awk -v k="$1:" '$1 == k { print $2 }'
 }
+
+# memcached reports the libevent version it got from event_get_version().
+v=$(stat libevent)
+case $v in
+2.1.12-stable*) echo "memcached sees libevent $v" ;;
+*) fail "memcached reports libevent version '$v'" ;;
+esac
 
 threads=2 per=5000
 sets0=$(stat cmd_set) hits0=$(stat get_hits) miss0=$(stat get_misses)
