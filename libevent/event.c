@@ -8,6 +8,7 @@
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
+#include <event2/event_compat.h>
 
 /* Stands for "the event itself" as a callback argument. */
 static char self_cbarg_token;

@@ -11,6 +11,7 @@
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
+#include <event2/event_compat.h>
 
 struct event_base *event_global_current_base_;
 
