@@ -1,0 +1,291 @@
+/*
+ * buffer_io.c: moving bytes between a buffer and a file descriptor.
+ *
+ * Reading makes exactly one system call.  There is no ioctl(FIONREAD) to
+ * size the read: the buffer offers the kernel a reservation of up to
+ * read_cap bytes (the free tail of the last chain, the empty chains after
+ * it, then standard chains popped from the thread's cache) in one readv,
+ * and whatever the kernel did not fill goes straight back to the cache
+ * without being touched.  A short read means the socket is drained for
+ * now.  A read that fills its whole reservation suggests a larger
+ * message, so read_cap doubles (up to EVBUFFER_READ_CAP_MAX): a 64 KiB
+ * message arrives in one read, or two after a burst of small ones.
+ *
+ * Writing gathers up to IOV_MAX chains into one writev.  A file chain
+ * whose bytes are only in its file (allowed only in a buffer flagged
+ * EVBUFFER_FLAG_DRAINS_TO_FD) is sent with sendfile, one per call.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "evbuffer-internal.h"
+#include "log-internal.h"
+#include "mm-internal.h"
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+/* A reservation for one read: extents and the fresh chains behind the
+ * last n_fresh of them. */
+struct read_plan {
+	struct iovec iov[EVBUFFER_READ_MAX_IOV];
+	struct evbuffer_chain *fresh[EVBUFFER_READ_MAX_IOV];
+	int n_iov;
+	int first_fresh; /* index of the first extent in a fresh chain */
+	int n_fresh;
+};
+
+/* Gets n standard chains for a read: cached ones first, then new
+ * (uninitialised) allocations.  Returns how many it got. */
+static int
+get_fresh(struct evbuffer_chain **out, int n)
+{
+	int got = evbuffer_chain__pop_std(out, n);
+
+	while (got < n) {
+		out[got] = mm_malloc(sizeof(struct evbuffer_chain) + CHAIN_MIN_CAP);
+		if (!out[got])
+			break;
+		got++;
+	}
+	return got;
+}
+
+/* Plans extents totalling up to want bytes. */
+static void
+plan_read(struct evbuffer *buf, size_t want, struct read_plan *pl)
+{
+	struct evbuffer_chain *ch = buf->last_data;
+	size_t got = 0;
+	int n = 0;
+
+	if (ch && evbuffer_chain_space(ch)) {
+		size_t sp = evbuffer_chain_space(ch);
+		pl->iov[n].iov_base = ch->buffer + ch->misalign + ch->off;
+		pl->iov[n++].iov_len = sp < want ? sp : want;
+		got += pl->iov[0].iov_len;
+	}
+	for (ch = evbuffer__first_empty(buf); ch && got < want &&
+	     n < EVBUFFER_READ_MAX_IOV; ch = ch->next) {
+		size_t sp = ch->buffer_len - ch->misalign;
+		pl->iov[n].iov_base = ch->buffer + ch->misalign;
+		pl->iov[n].iov_len = sp < want - got ? sp : want - got;
+		got += pl->iov[n++].iov_len;
+	}
+	pl->first_fresh = n;
+	pl->n_fresh = 0;
+	if (got < want && n < EVBUFFER_READ_MAX_IOV && !ch) {
+		size_t need = (want - got + CHAIN_MIN_CAP - 1) / CHAIN_MIN_CAP;
+		if (need > (size_t)(EVBUFFER_READ_MAX_IOV - n))
+			need = (size_t)(EVBUFFER_READ_MAX_IOV - n);
+		pl->n_fresh = get_fresh(pl->fresh, (int)need);
+		for (int i = 0; i < pl->n_fresh; i++) {
+			size_t sp = want - got < CHAIN_MIN_CAP ? want - got : CHAIN_MIN_CAP;
+			pl->iov[n].iov_base = CHAIN_INLINE_DATA(pl->fresh[i]);
+			pl->iov[n++].iov_len = sp;
+			got += sp;
+		}
+	}
+	pl->n_iov = n;
+}
+
+/* Accounts r bytes read into the planned extents and returns the unused
+ * fresh chains to the cache. */
+static void
+commit_read(struct evbuffer *buf, struct read_plan *pl, size_t r)
+{
+	struct evbuffer_chain *ch = buf->last_data;
+	size_t left = r;
+	int i = 0;
+
+	buf->total_len += r;
+	buf->n_add_for_cb += r;
+	if (ch && evbuffer_chain_space(ch)) {
+		size_t n = left < pl->iov[0].iov_len ? left : pl->iov[0].iov_len;
+		ch->off += n;
+		left -= n;
+		i = 1;
+	}
+	for (ch = evbuffer__first_empty(buf); left && i < pl->first_fresh;
+	     ch = ch->next, i++) {
+		size_t n = left < pl->iov[i].iov_len ? left : pl->iov[i].iov_len;
+		ch->off = n;
+		left -= n;
+		buf->last_data = ch;
+	}
+	int used = 0;
+	for (; left && used < pl->n_fresh; used++, i++) {
+		struct evbuffer_chain *f = pl->fresh[used];
+		size_t n = left < pl->iov[i].iov_len ? left : pl->iov[i].iov_len;
+		evbuffer_chain__init_std(f);
+		f->off = n;
+		left -= n;
+		/* Fresh chains come after every existing chain. */
+		if (buf->last)
+			buf->last->next = f;
+		else
+			buf->first = f;
+		buf->last = f;
+		buf->last_data = f;
+	}
+	evbuffer_chain__unpop_std(pl->fresh + used, pl->n_fresh - used);
+}
+
+/* Grows the cap after a read that filled it; shrinks it slowly after
+ * reads that used little of it, so an idle-then-bursty peer still gets
+ * large reads while small-message traffic does not pop dozens of chains. */
+static void
+adapt_cap(struct evbuffer *buf, size_t want, size_t r)
+{
+	if (want == buf->read_cap && r == want) {
+		if (buf->read_cap < EVBUFFER_READ_CAP_MAX)
+			buf->read_cap <<= 1;
+	} else if (r < buf->read_cap / 16 && buf->read_cap > EVBUFFER_READ_CAP_START) {
+		buf->read_cap >>= 1;
+	}
+}
+
+int
+evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
+{
+	struct read_plan pl;
+	size_t want;
+	ssize_t r;
+
+	if (filled)
+		*filled = 0;
+	if (!buf || fd < 0) {
+		event_warnx("evbuffer_read: %s", buf ? "bad descriptor" : "NULL buffer");
+		errno = EINVAL;
+		return -1;
+	}
+	EVBUFFER_LOCK(buf);
+	if (buf->freeze_back) {
+		EVBUFFER_UNLOCK(buf);
+		errno = EPERM;
+		return -1;
+	}
+	want = max < buf->read_cap ? max : buf->read_cap;
+	if (want > INT_MAX)
+		want = INT_MAX;
+	if (want == 0) {
+		EVBUFFER_UNLOCK(buf);
+		return 0;
+	}
+	plan_read(buf, want, &pl);
+	if (pl.n_iov == 0) { /* no memory for even one chain */
+		EVBUFFER_UNLOCK(buf);
+		errno = ENOMEM;
+		return -1;
+	}
+	want = 0;
+	for (int i = 0; i < pl.n_iov; i++)
+		want += pl.iov[i].iov_len;
+	r = readv(fd, pl.iov, pl.n_iov);
+	if (r <= 0) {
+		int saved = errno;
+		evbuffer_chain__unpop_std(pl.fresh, pl.n_fresh);
+		EVBUFFER_UNLOCK(buf);
+		errno = saved;
+		return (int)r;
+	}
+	commit_read(buf, &pl, (size_t)r);
+	adapt_cap(buf, want, (size_t)r);
+	if (filled)
+		*filled = (size_t)r == want;
+	evbuffer__finish(buf);
+	return (int)r;
+}
+
+int
+evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
+{
+	return evbuffer__read_max(buf, fd, howmuch < 0 ? SIZE_MAX : (size_t)howmuch,
+	    NULL);
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+/* Sends the first chain, which is a sendfile chain, up to howmuch bytes. */
+static ssize_t
+write_sendfile(struct evbuffer *buf, int fd, size_t howmuch)
+{
+	struct evbuffer_chain *ch = buf->first;
+	off_t offset = ch->u.seg->file_offset + (off_t)ch->misalign;
+	size_t n = ch->off < howmuch ? ch->off : howmuch;
+
+	return sendfile(fd, ch->u.seg->fd, &offset, n);
+}
+
+/* Gathers the memory chains from the front (up to a sendfile chain) into
+ * one writev of at most howmuch bytes. */
+static ssize_t
+write_gather(struct evbuffer *buf, int fd, size_t howmuch)
+{
+	struct iovec iov[IOV_MAX];
+	struct evbuffer_chain *ch = buf->first;
+	int n = 0;
+
+	for (; ch && ch->off && !ch->sendfile && howmuch && n < IOV_MAX; ch = ch->next) {
+		size_t len = ch->off < howmuch ? ch->off : howmuch;
+		iov[n].iov_base = ch->buffer + ch->misalign;
+		iov[n++].iov_len = len;
+		howmuch -= len;
+	}
+	return writev(fd, iov, n);
+}
+
+int
+evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
+    ev_ssize_t howmuch)
+{
+	ssize_t r;
+	size_t want;
+
+	if (!buf || fd < 0) {
+		event_warnx("evbuffer_write: %s", buf ? "bad descriptor" : "NULL buffer");
+		errno = EINVAL;
+		return -1;
+	}
+	EVBUFFER_LOCK(buf);
+	if (buf->freeze_front) {
+		EVBUFFER_UNLOCK(buf);
+		errno = EPERM;
+		return -1;
+	}
+	want = howmuch < 0 || (size_t)howmuch > buf->total_len ? buf->total_len
+	                                                       : (size_t)howmuch;
+	if (want > INT_MAX)
+		want = INT_MAX;
+	if (want == 0) {
+		EVBUFFER_UNLOCK(buf);
+		return 0;
+	}
+	if (buf->first->sendfile) {
+		r = write_sendfile(buf, fd, want);
+		if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+			/* The file cannot be sent directly: use its bytes. */
+			if (evbuffer__materialize(buf) == 0)
+				r = write_gather(buf, fd, want);
+		}
+	} else {
+		r = write_gather(buf, fd, want);
+	}
+	if (r > 0)
+		evbuffer__drain_front(buf, (size_t)r);
+	int saved = errno;
+	evbuffer__finish(buf);
+	errno = saved;
+	return (int)r;
+}
+
+int
+evbuffer_write(struct evbuffer *buf, evutil_socket_t fd)
+{
+	return evbuffer_write_atmost(buf, fd, -1);
+}
