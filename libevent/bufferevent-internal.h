@@ -209,8 +209,4 @@ extern const struct bufferevent_ops bufferevent_ops_filter;
 #define BEV_IS_PAIR(bev) ((bev)->be_ops == &bufferevent_ops_pair)
 #define BEV_IS_FILTER(bev) ((bev)->be_ops == &bufferevent_ops_filter)
 
-/* The base that event_init() made current, for the 1.x calls; NULL if
- * none (see bufferevent_sock.c). */
-struct event_base *bufferevent__current_base(void);
-
 #endif /* BUFFEREVENT_INTERNAL_H_INCLUDED_ */

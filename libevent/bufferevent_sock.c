@@ -46,6 +46,7 @@
 
 #include "bufferevent-internal.h"
 #include "defer-internal.h"
+#include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
 
@@ -461,7 +462,7 @@ bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
 	struct bufferevent *bev;
 
 	if (base == NULL)
-		base = bufferevent__current_base();
+		base = event__current_base(); /* the 1.x calls */
 	if (base == NULL) {
 		event_warnx("bufferevent_socket_new: no event_base");
 		return NULL;
