@@ -124,15 +124,18 @@ pair_destruct(struct bufferevent *bev)
 
 /* Forced transfer regardless of watermarks and enabled directions;
  * BEV_FINISHED on the write side also tells the partner its input
- * ended. */
+ * ended.  (Stock 2.1.12 always answers 0 here, and half-honours the
+ * watermark; we do what bufferevent.h documents.) */
 static int
 pair_flush(struct bufferevent *bev, short iotype, enum bufferevent_flush_mode mode)
 {
 	struct bufferevent_pair *p = PAIR_OF(bev);
 	size_t moved = 0;
 
-	if (mode == BEV_NORMAL || p->partner == NULL)
+	if (mode == BEV_NORMAL)
 		return 0;
+	if (p->partner == NULL)
+		return -1; /* nowhere to push to (as stock 2.1.12) */
 	if (iotype & EV_READ)
 		moved += transfer(p->partner, p, 1);
 	if (iotype & EV_WRITE) {
