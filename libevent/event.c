@@ -184,6 +184,7 @@ set_flags(struct event_base *base, struct event *ev, int set, int clear)
 static void
 count_active(struct event_base *base, struct event_callback *evcb, int delta)
 {
+	base->n_queued_callbacks += delta;
 	if (evcb->evcb_flags & EVLIST_INTERNAL)
 		return;
 	base->event_count_active += delta;
