@@ -156,31 +156,39 @@ event_priority_set(struct event *ev, int pri)
 
 /* ---- counting ------------------------------------------------------------ */
 
-/* An event counts as added while it is inserted or has a timeout. */
+/*
+ * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the
+ * base's lists (I/O map, timers, activation queues), as libevent 2.1
+ * reports it; internal callbacks never count.
+ */
+#define EVLIST_COUNTED (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
+
 static void
-count_added(struct event_base *base, struct event *ev, int before, int after)
+update_flags(struct event_base *base, struct event_callback *evcb, int set, int clear)
 {
-	if (ev->ev_flags & EVLIST_INTERNAL)
+	int before = evcb->evcb_flags;
+	int after = (before | set) & ~clear;
+	evcb->evcb_flags = (short)after;
+	if (after & EVLIST_INTERNAL)
 		return;
-	int was = (before & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	int is = (after & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	if (was == is)
-		return;
-	base->event_count += is ? 1 : -1;
-	if (base->event_count > base->event_count_max)
-		base->event_count_max = base->event_count;
+	int was = (before & EVLIST_COUNTED) != 0, is = (after & EVLIST_COUNTED) != 0;
+	if (was != is) {
+		base->event_count += is ? 1 : -1;
+		if (base->event_count > base->event_count_max)
+			base->event_count_max = base->event_count;
+	}
 }
 
 static void
 set_flags(struct event_base *base, struct event *ev, int set, int clear)
 {
-	int before = ev->ev_flags;
-	ev->ev_flags = (short)((before | set) & ~clear);
-	count_added(base, ev, before, ev->ev_flags);
+	update_flags(base, event_to_event_callback(ev), set, clear);
 }
 
 /* ---- activation queues -------------------------------------------------- */
 
+/* Tracks the queued callbacks: all of them for the loop, the
+ * non-internal ones for EVENT_BASE_COUNT_ACTIVE. */
 static void
 count_active(struct event_base *base, struct event_callback *evcb, int delta)
 {
@@ -195,7 +203,7 @@ count_active(struct event_base *base, struct event_callback *evcb, int delta)
 static void
 queue_insert_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags |= EVLIST_ACTIVE;
+	update_flags(base, evcb, EVLIST_ACTIVE, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -203,7 +211,7 @@ queue_insert_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -211,7 +219,7 @@ event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active_later(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE_LATER);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
 }
@@ -237,7 +245,7 @@ event_callback_activate_later_nolock_(struct event_base *base, struct event_call
 {
 	if (evcb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		return;
-	evcb->evcb_flags |= EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, EVLIST_ACTIVE_LATER, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->active_later_queue, evcb, evcb_active_next);
 	event_base_notify_if_needed(base);
