@@ -276,9 +276,13 @@ def ratio_rows(results):
         row = {"workload": k[0], "size": k[1]}
 
         def ratio(a, b):
-            if a in by and b in by and by[b]["median_ns_per_op"]:
-                return round(by[a]["median_ns_per_op"] / by[b]["median_ns_per_op"], 3)
-            return None
+            """Median of the per-round ratios: a and b ran back to back in
+            each round, so drift in the machine's speed cancels out."""
+            if a not in by or b not in by:
+                return None
+            ra, rb = by[a]["rounds"], by[b]["rounds"]
+            paired = [ra[i] / rb[i] for i in ra if i in rb and rb[i]]
+            return round(statistics.median(paired), 3) if paired else None
         row["engine/baseline"] = ratio("engine", "baseline")
         for fl in ("floor", "floor-oneshot"):
             if fl in by:
@@ -315,7 +319,8 @@ def table(results, ratios, mpo):
                    f"{r['max_ns_per_op']:>10.1f} {r['median_us_per_run']:>10.1f} "
                    f"{r['ops_per_s']:>11.0f} {fmt(sc.get('total'), 2):>7}  {detail}{per_msg}")
     out.append("")
-    out.append("ratios of median ns per op (lower is better for the engine)")
+    out.append("ratios of ns per op: median of the per-round ratios (variants ran back to"
+               " back in each round); lower is better for the engine")
     cols = ["engine/baseline", "engine/floor", "engine/floor-oneshot",
             "baseline/floor", "baseline/floor-oneshot"]
     out.append(f"{'workload':<9} {'size':<14} " + " ".join(f"{c:>22}" for c in cols))
@@ -433,7 +438,8 @@ def main():
             entries = {}
             for v in w["variants"]:
                 e = {"workload": w["name"], "size": size, "variant": v, "unit": w["unit"],
-                     "runs_per_process": runs, "reps": [], "us_per_run": [], "status": "ok"}
+                     "runs_per_process": runs, "reps": [], "rounds": {},
+                     "us_per_run": [], "status": "ok"}
                 got = manifest.get((w["name"], v))
                 if got is None:
                     e.update(status="skipped", reason="not in the build's bench/variants.txt")
@@ -468,6 +474,7 @@ def main():
                         f"{float(res['ns_per_op']):10.1f} ns/op")
                     if not warm:
                         e["reps"].append(float(res["ns_per_op"]))
+                        e["rounds"][rnd] = float(res["ns_per_op"])
                         e["us_per_run"].append(float(res["us_per_run"]))
             for v in w["variants"]:
                 e = entries[v]
