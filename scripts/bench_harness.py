@@ -181,7 +181,10 @@ class Runner:
         samples = [parse_kv(l) for l in lines if l.startswith("SAMPLE ")]
         if len(libs) != 1 or len(results) != 1:
             raise Failure(f"{what}: no LIB or RESULT line in its output")
-        self.check_lib(variant, libs[0])
+        try:
+            self.check_lib(variant, libs[0])
+        except Failure as f:
+            raise Failure(f"{what}: WRONG LIBRARY: {f}")
         res = results[0]
         self.check_counts(workload, what, size, runs, res, samples)
         return res, libs[0], samples
@@ -390,6 +393,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated workloads")
     ap.add_argument("--no-syscalls", action="store_true")
+    ap.add_argument("--counter", choices=["auto", "perf", "strace"], default="auto",
+                    help="syscall counter (auto: perf tracepoints, else strace -c)")
     ap.add_argument("--require-engine", action="store_true",
                     help="fail when an engine variant was not built")
     args = ap.parse_args()
@@ -406,7 +411,8 @@ def main():
             return 2
         workloads = [w for w in workloads if w["name"] in keep]
     manifest = read_manifest(args.build_dir)
-    counter = None if args.no_syscalls else pick_counter()
+    counter = None if args.no_syscalls else (
+        pick_counter() if args.counter == "auto" else args.counter)
     if not args.no_syscalls and counter is None:
         log("warning: neither perf syscall tracepoints nor strace work: no syscall counts")
 

@@ -5,6 +5,7 @@
 #   scripts/run-bench.sh [--quick] [--exp EXP-NNN] [--build-dir DIR]
 #                        [--only ring,cascade] [--no-build] [--no-syscalls]
 #                        [--require-engine] [--config FILE]
+#                        [--counter auto|perf|strace]
 #
 # Writes experiments/<EXP>/bench-results/<timestamp>.{txt,json,png}.
 # Exit status: 0 all good; 1 a variant crashed, hung, miscounted or loaded
@@ -16,7 +17,7 @@ build_dir="$root/build"
 do_build=1
 pass=()
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -24,8 +25,8 @@ while [ $# -gt 0 ]; do
 	--build-dir=*) build_dir=${1#*=}; shift ;;
 	--no-build) do_build=0; shift ;;
 	--quick|--no-syscalls|--require-engine) pass+=("$1"); shift ;;
-	--exp|--only|--config) pass+=("$1" "$2"); shift 2 ;;
-	--exp=*|--only=*|--config=*) pass+=("$1"); shift ;;
+	--exp|--only|--config|--counter) pass+=("$1" "$2"); shift 2 ;;
+	--exp=*|--only=*|--config=*|--counter=*) pass+=("$1"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run-bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
