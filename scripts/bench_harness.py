@@ -464,7 +464,8 @@ def main():
                     done += 1
                     if e["status"] != "ok":
                         continue
-                    tag = f"{'WARMUP' if warm else 'REP'} round={rnd} workload={w['name']} variant={v} size={size}"
+                    # The program's own lines name workload, variant and size.
+                    tag = f"{'WARMUP' if warm else 'REP'} round={rnd}"
                     try:
                         res, lib, _ = runner.run_process(w["name"], v, e["binary"], size, runs,
                                                          w["warmup_runs"], tag)
