@@ -163,6 +163,8 @@ class Runner:
                                timeout=self.cfg.get("timeout_s", 120))
         except subprocess.TimeoutExpired:
             raise Failure(f"{workload}-{variant} {size}: hung (>{self.cfg.get('timeout_s')} s)")
+        self.raw.write(f"PROCESS {tag} workload={workload} variant={variant} size={size} "
+                       f"status={p.returncode} cmd={' '.join(cmd)}\n")
         for line in p.stdout.splitlines():
             self.raw.write(f"{tag} {line}\n")
         for line in p.stderr.splitlines():
