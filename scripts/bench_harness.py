@@ -362,7 +362,7 @@ set datafile missing "NaN"
 set key top left
 set ylabel "ratio to baseline"
 set yrange [0:{top * 1.12:.3f}]
-set xtics rotate by -30 noenhanced
+set xtics rotate by 30 right noenhanced
 set grid ytics
 plot "{datname}" using 2:xtic(1) title "engine" lc rgb "#1f77b4", \\
      "" using 3 title "floor (raw epoll)" lc rgb "#2ca02c", \\
