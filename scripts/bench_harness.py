@@ -104,6 +104,19 @@ def pick_counter():
     return None
 
 
+def cpus_usable(spec):
+    """True when every CPU of a taskset list like "1" or "0,2-3" is ours."""
+    if not spec or not shutil.which("taskset"):
+        return False
+    want = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            return False
+        want.update(range(int(lo), int(hi or lo) + 1))
+    return want <= os.sched_getaffinity(0)
+
+
 def clean_env():
     """No LD_LIBRARY_PATH or LD_PRELOAD: each variant loads what it linked."""
     env = dict(os.environ)
@@ -405,6 +418,9 @@ def main():
         return 2
 
     run_cfg, workloads = load_config(args.config, args.quick)
+    if not cpus_usable(str(run_cfg.get("cpus", ""))):
+        log(f"warning: cpus '{run_cfg.get('cpus')}' not available here: running unpinned")
+        run_cfg["cpus"] = ""
     if args.only:
         keep = set(args.only.split(","))
         unknown = keep - {w["name"] for w in workloads}
