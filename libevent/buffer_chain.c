@@ -24,13 +24,16 @@
 
 #define CACHE_STD_SLOTS 96   /* class 0: 384 KiB */
 #define CACHE_BIG_SLOTS 8    /* classes 1..5, bounded further below */
+#define CACHE_EXT_SLOTS 64   /* header-only chains (references, views) */
 
 struct chain_cache {
 	int n_std;
 	int n_big[CHAIN_N_CLASSES];
+	int n_ext;
 	int registered; /* thread-exit destructor armed */
 	struct evbuffer_chain *std[CACHE_STD_SLOTS];
 	struct evbuffer_chain *big[CHAIN_N_CLASSES][CACHE_BIG_SLOTS];
+	struct evbuffer_chain *ext[CACHE_EXT_SLOTS];
 };
 
 static __thread struct chain_cache cache;
@@ -79,6 +82,8 @@ evbuffer_chain__cache_flush(void)
 	for (int c = 0; c < CHAIN_N_CLASSES; c++)
 		while (cache.n_big[c] > 0)
 			mm_free(cache.big[c][--cache.n_big[c]]);
+	while (cache.n_ext > 0)
+		mm_free(cache.ext[--cache.n_ext]);
 }
 
 /* Smallest class whose capacity holds cap, or CHAIN_CLASS_NONE. */
@@ -140,6 +145,18 @@ cache_push(struct evbuffer_chain *ch)
 	return 1;
 }
 
+/* Caches a header-only chain; returns 0 if the cache is full. */
+static int
+cache_push_ext(struct evbuffer_chain *ch)
+{
+	if (cache.n_ext >= CACHE_EXT_SLOTS)
+		return 0;
+	if (!cache.registered)
+		cache_register();
+	cache.ext[cache.n_ext++] = ch;
+	return 1;
+}
+
 struct evbuffer_chain *
 evbuffer_chain__new(size_t cap)
 {
@@ -168,7 +185,8 @@ evbuffer_chain__new(size_t cap)
 struct evbuffer_chain *
 evbuffer_chain__new_ext(enum evbuffer_chain_kind kind)
 {
-	struct evbuffer_chain *ch = mm_malloc(sizeof(*ch));
+	struct evbuffer_chain *ch =
+	    cache.n_ext > 0 ? cache.ext[--cache.n_ext] : mm_malloc(sizeof(*ch));
 
 	if (!ch)
 		return NULL;
@@ -224,9 +242,9 @@ evbuffer_chain__release(struct evbuffer_chain *ch)
 
 		switch (ch->kind) {
 		case CHAIN_PLAIN:
-			if (cache_push(ch))
-				return;
-			break;
+			if (!cache_push(ch))
+				mm_free(ch);
+			return;
 		case CHAIN_REF:
 			if (ch->u.ref.fn)
 				ch->u.ref.fn(ch->buffer, ch->buffer_len, ch->u.ref.arg);
@@ -238,7 +256,8 @@ evbuffer_chain__release(struct evbuffer_chain *ch)
 			parent = ch->u.parent;
 			break;
 		}
-		mm_free(ch);
+		if (!cache_push_ext(ch))
+			mm_free(ch);
 		ch = parent; /* a view releases its parent in turn */
 	}
 }
