@@ -857,9 +857,11 @@ mstate_init(struct mstate *st)
 	int fds[2];
 
 	memset(st, 0, sizeof(*st));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		if (!(st->m[i].b = evbuffer_new()))
 			return -1;
+		mreserve(&st->m[i], 1); /* so d is never NULL */
+	}
 	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
 		return -1;
 	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* room for the largest write */
