@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -225,4 +226,32 @@ Test(evbuffer_alloc, failures_leave_the_buffer_intact, .timeout = 20)
 	evt_assert_str(o, "her");
 	evbuffer_free(b);
 	evbuffer_free(o);
+}
+
+static void *
+thread_work(void *arg)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	(void)arg;
+	for (int i = 0; i < 100; i++) {
+		evbuffer_add(b, payload, 10000);
+		evbuffer_add_reference(b, payload, 100, NULL, NULL);
+		evbuffer_drain(b, 10100);
+	}
+	evbuffer_free(b);
+	return NULL;
+}
+
+/* The chain cache of a thread is freed when the thread exits. */
+Test(evbuffer_alloc, thread_exit_frees_its_cache, .timeout = 20)
+{
+	pthread_t t;
+
+	install();
+	reset();
+	cr_assert_eq(pthread_create(&t, NULL, thread_work, NULL), 0);
+	pthread_join(t, NULL);
+	cr_assert_gt(n_malloc, 0);
+	cr_assert_eq(n_free, n_malloc, "%ld allocations, %ld freed", n_malloc, n_free);
 }
