@@ -24,17 +24,27 @@
 
 #define CACHE_STD_SLOTS 96   /* class 0: 384 KiB */
 #define CACHE_BIG_SLOTS 8    /* classes 1..5, bounded further below */
+#define CACHE_EXT_SLOTS 64   /* header-only chains (references, views) */
 
 struct chain_cache {
 	int n_std;
 	int n_big[CHAIN_N_CLASSES];
-	int registered; /* thread-exit destructor armed */
+	int n_ext;
 	struct evbuffer_chain *std[CACHE_STD_SLOTS];
 	struct evbuffer_chain *big[CHAIN_N_CLASSES][CACHE_BIG_SLOTS];
+	struct evbuffer_chain *ext[CACHE_EXT_SLOTS];
 };
 
-static __thread struct chain_cache cache;
+/*
+ * The thread's cache, allocated the first time the thread releases a
+ * chain.  Only a pointer is thread-local, in the initial-exec model: one
+ * %fs-relative load per access instead of a __tls_get_addr call, and only
+ * 8 bytes of static TLS, which fits the surplus glibc keeps for libraries
+ * loaded with dlopen.
+ */
+static __thread struct chain_cache *tcache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
+static int cache_key_ok;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 
 /* At most this many cached chains of class c >= 1: about 128 KiB each. */
@@ -48,37 +58,71 @@ big_slots(int c)
 }
 
 static void
-cache_destructor(void *unused)
+flush(struct chain_cache *c)
 {
-	(void)unused;
-	evbuffer_chain__cache_flush();
+	while (c->n_std > 0)
+		mm_free(c->std[--c->n_std]);
+	for (int k = 0; k < CHAIN_N_CLASSES; k++)
+		while (c->n_big[k] > 0)
+			mm_free(c->big[k][--c->n_big[k]]);
+	while (c->n_ext > 0)
+		mm_free(c->ext[--c->n_ext]);
+}
+
+/* Thread exit: free the cache.  A chain released later by another
+ * destructor creates a new cache, which glibc's next destructor round
+ * frees in turn. */
+static void
+cache_destructor(void *p)
+{
+	flush(p);
+	mm_free(p);
+	tcache = NULL;
 }
 
 static void
 cache_key_init(void)
 {
-	if (pthread_key_create(&cache_key, cache_destructor) != 0)
-		cache_key = (pthread_key_t)-1;
+	cache_key_ok = pthread_key_create(&cache_key, cache_destructor) == 0;
 }
 
-/* Arms the thread-exit flush the first time a thread caches a chain. */
-static void
-cache_register(void)
+/* Unloading the library must not leave a destructor pointing into it. */
+__attribute__((destructor)) static void
+cache_key_fini(void)
 {
-	cache.registered = 1;
+	if (cache_key_ok)
+		pthread_key_delete(cache_key);
+	cache_key_ok = 0;
+}
+
+/* The calling thread's cache, created on first use; NULL if that fails
+ * (chains are then simply freed). */
+static struct chain_cache *
+cache_get(void)
+{
+	struct chain_cache *c = tcache;
+
+	if (c)
+		return c;
 	pthread_once(&cache_key_once, cache_key_init);
-	if (cache_key != (pthread_key_t)-1)
-		pthread_setspecific(cache_key, &cache);
+	if (!cache_key_ok)
+		return NULL;
+	c = mm_calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (pthread_setspecific(cache_key, c) != 0) {
+		mm_free(c);
+		return NULL;
+	}
+	tcache = c;
+	return c;
 }
 
 void
 evbuffer_chain__cache_flush(void)
 {
-	while (cache.n_std > 0)
-		mm_free(cache.std[--cache.n_std]);
-	for (int c = 0; c < CHAIN_N_CLASSES; c++)
-		while (cache.n_big[c] > 0)
-			mm_free(cache.big[c][--cache.n_big[c]]);
+	if (tcache)
+		flush(tcache);
 }
 
 /* Smallest class whose capacity holds cap, or CHAIN_CLASS_NONE. */
@@ -113,9 +157,13 @@ init_plain(struct evbuffer_chain *ch, size_t cap, unsigned cls)
 static struct evbuffer_chain *
 cache_pop(unsigned cls)
 {
+	struct chain_cache *c = tcache;
+
+	if (!c)
+		return NULL;
 	if (cls == 0)
-		return cache.n_std > 0 ? cache.std[--cache.n_std] : NULL;
-	return cache.n_big[cls] > 0 ? cache.big[cls][--cache.n_big[cls]] : NULL;
+		return c->n_std > 0 ? c->std[--c->n_std] : NULL;
+	return c->n_big[cls] > 0 ? c->big[cls][--c->n_big[cls]] : NULL;
 }
 
 /* Caches ch if its class has room; returns 0 if it did not. */
@@ -123,20 +171,31 @@ static int
 cache_push(struct evbuffer_chain *ch)
 {
 	unsigned cls = ch->size_class;
+	struct chain_cache *c;
 
-	if (cls == CHAIN_CLASS_NONE)
+	if (cls == CHAIN_CLASS_NONE || !(c = cache_get()))
 		return 0;
-	if (!cache.registered)
-		cache_register();
 	if (cls == 0) {
-		if (cache.n_std >= CACHE_STD_SLOTS)
+		if (c->n_std >= CACHE_STD_SLOTS)
 			return 0;
-		cache.std[cache.n_std++] = ch;
+		c->std[c->n_std++] = ch;
 		return 1;
 	}
-	if (cache.n_big[cls] >= big_slots(cls))
+	if (c->n_big[cls] >= big_slots((int)cls))
 		return 0;
-	cache.big[cls][cache.n_big[cls]++] = ch;
+	c->big[cls][c->n_big[cls]++] = ch;
+	return 1;
+}
+
+/* Caches a header-only chain; returns 0 if the cache is full. */
+static int
+cache_push_ext(struct evbuffer_chain *ch)
+{
+	struct chain_cache *c = cache_get();
+
+	if (!c || c->n_ext >= CACHE_EXT_SLOTS)
+		return 0;
+	c->ext[c->n_ext++] = ch;
 	return 1;
 }
 
@@ -168,7 +227,9 @@ evbuffer_chain__new(size_t cap)
 struct evbuffer_chain *
 evbuffer_chain__new_ext(enum evbuffer_chain_kind kind)
 {
-	struct evbuffer_chain *ch = mm_malloc(sizeof(*ch));
+	struct chain_cache *c = tcache;
+	struct evbuffer_chain *ch =
+	    c && c->n_ext > 0 ? c->ext[--c->n_ext] : mm_malloc(sizeof(*ch));
 
 	if (!ch)
 		return NULL;
@@ -182,21 +243,37 @@ evbuffer_chain__new_ext(enum evbuffer_chain_kind kind)
 int
 evbuffer_chain__pop_std(struct evbuffer_chain **out, int n)
 {
+	struct chain_cache *c = tcache;
 	int got = 0;
 
-	while (got < n && cache.n_std > 0)
-		out[got++] = cache.std[--cache.n_std];
+	if (!c)
+		return 0;
+	while (got < n && c->n_std > 0)
+		out[got++] = c->std[--c->n_std];
 	return got;
+}
+
+struct evbuffer_chain *
+evbuffer_chain__alloc_std(void)
+{
+	struct evbuffer_chain *ch = mm_malloc(sizeof(*ch) + CHAIN_MIN_CAP);
+
+	if (ch)
+		ch->size_class = 0;
+	return ch;
 }
 
 void
 evbuffer_chain__unpop_std(struct evbuffer_chain **chains, int n)
 {
-	for (int i = 0; i < n; i++) {
-		chains[i]->size_class = 0;
-		if (!cache_push(chains[i]))
-			mm_free(chains[i]);
-	}
+	struct chain_cache *c = n ? cache_get() : NULL;
+	int i = 0;
+
+	/* Only the stack slots are written: the chains stay untouched. */
+	for (; c && i < n && c->n_std < CACHE_STD_SLOTS; i++)
+		c->std[c->n_std++] = chains[i];
+	for (; i < n; i++)
+		mm_free(chains[i]);
 }
 
 void
@@ -224,9 +301,9 @@ evbuffer_chain__release(struct evbuffer_chain *ch)
 
 		switch (ch->kind) {
 		case CHAIN_PLAIN:
-			if (cache_push(ch))
-				return;
-			break;
+			if (!cache_push(ch))
+				mm_free(ch);
+			return;
 		case CHAIN_REF:
 			if (ch->u.ref.fn)
 				ch->u.ref.fn(ch->buffer, ch->buffer_len, ch->u.ref.arg);
@@ -238,7 +315,8 @@ evbuffer_chain__release(struct evbuffer_chain *ch)
 			parent = ch->u.parent;
 			break;
 		}
-		mm_free(ch);
+		if (!cache_push_ext(ch))
+			mm_free(ch);
 		ch = parent; /* a view releases its parent in turn */
 	}
 }

@@ -48,7 +48,7 @@ get_fresh(struct evbuffer_chain **out, int n)
 	int got = evbuffer_chain__pop_std(out, n);
 
 	while (got < n) {
-		out[got] = mm_malloc(sizeof(struct evbuffer_chain) + CHAIN_MIN_CAP);
+		out[got] = evbuffer_chain__alloc_std();
 		if (!out[got])
 			break;
 		got++;

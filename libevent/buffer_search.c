@@ -148,8 +148,8 @@ match_at(const struct evbuffer_chain *ch, size_t off, const unsigned char *what,
 
 /*
  * First match of what[0..len) (len >= 1) starting in [from, last_start],
- * where from is at (ch, off).  Returns its position, or -1; *mch/*moff get
- * its chain and offset.
+ * where from is at (ch, off).  Returns its position, or -1; the match's
+ * chain and offset go to mch and moff.
  */
 static ev_ssize_t
 find_bytes(struct evbuffer_chain *ch, size_t off, size_t from,
@@ -259,8 +259,8 @@ find_cr_or_lf(const unsigned char *data, size_t n)
 
 /*
  * First byte at or after (ch, off) (absolute from) that is c, or, when
- * any_crlf is set, CR or LF.  Returns its position or -1; *mch/*moff get
- * its place and *prev the chain before *mch (NULL if none was walked).
+ * any_crlf is set, CR or LF.  Returns its position or -1; its chain and
+ * offset go to mch and moff.
  */
 static ev_ssize_t
 find_eol_byte(struct evbuffer_chain *ch, size_t off, size_t from, int c,

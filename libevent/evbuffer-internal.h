@@ -112,6 +112,9 @@ void evbuffer_chain__release(struct evbuffer_chain *ch);
  * evbuffer_chain__unpop_std(). */
 int evbuffer_chain__pop_std(struct evbuffer_chain **out, int n);
 void evbuffer_chain__unpop_std(struct evbuffer_chain **chains, int n);
+/* A new standard chain for a read, uninitialised but for its size class;
+ * NULL when out of memory. */
+struct evbuffer_chain *evbuffer_chain__alloc_std(void);
 /* Initialises a standard chain popped or freshly allocated for reading. */
 void evbuffer_chain__init_std(struct evbuffer_chain *ch);
 /* Frees every chain cached by the calling thread. */
@@ -229,6 +232,11 @@ void evbuffer__copy_from(const struct evbuffer_chain *ch, size_t off,
     void *out, size_t len);
 /* Appends datlen bytes, allocating as needed; 0 or -1 (nothing added). */
 int evbuffer__append(struct evbuffer *buf, const void *data, size_t datlen);
+/* Finds the place of position p (NULL: the front) in buf: its chain (NULL
+ * at the end) and offset in that chain, and the bytes from there to the
+ * end.  -1 if p is out of range. */
+int evbuffer__resolve(struct evbuffer *buf, const struct evbuffer_ptr *p,
+    struct evbuffer_chain **ch_out, size_t *off_out, size_t *avail_out);
 /* Brings every sendfile chain of buf into memory; 0 or -1. */
 int evbuffer__materialize(struct evbuffer *buf);
 /* Releases all chains of buf. */
