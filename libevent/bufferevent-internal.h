@@ -190,9 +190,20 @@ int bufferevent__add_event(struct event *ev, const struct timeval *tv);
 
 /* How much the next read/write may move: max_single_* reduced by the
  * bufferevent's bucket and its group's share.  0 means "wait": the
- * direction has been suspended until the buckets refill. */
+ * direction has been suspended until the buckets refill.  The inline
+ * forms skip the call when no rate limit was ever attached. */
 ev_ssize_t bufferevent__get_read_max(struct bufferevent_private *bevp);
 ev_ssize_t bufferevent__get_write_max(struct bufferevent_private *bevp);
+static inline ev_ssize_t
+bufferevent__read_max(struct bufferevent_private *bevp)
+{
+	return bevp->rate_limiting ? bufferevent__get_read_max(bevp) : bevp->max_single_read;
+}
+static inline ev_ssize_t
+bufferevent__write_max(struct bufferevent_private *bevp)
+{
+	return bevp->rate_limiting ? bufferevent__get_write_max(bevp) : bevp->max_single_write;
+}
 /* Charges bytes moved to the buckets (suspending on exhaustion).  0/-1. */
 int bufferevent__decrement_read_buckets(struct bufferevent_private *bevp, ev_ssize_t bytes);
 int bufferevent__decrement_write_buckets(struct bufferevent_private *bevp, ev_ssize_t bytes);

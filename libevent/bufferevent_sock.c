@@ -47,6 +47,7 @@
 #include "bufferevent-internal.h"
 #include "defer-internal.h"
 #include "event-internal.h"
+#include "evbuffer-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
 
@@ -71,7 +72,15 @@ static void sock_write_cb(evutil_socket_t fd, short what, void *arg);
 static evutil_socket_t
 sock_fd(const struct bufferevent_sock *s)
 {
-	return event_get_fd(&s->bevp.bev.ev_read);
+	return s->bevp.bev.ev_read.ev_fd;
+}
+
+/* Buffer length without a call: the hot path asks several times per
+ * message, always with the lock (which is the buffers' lock) held. */
+static inline size_t
+buf_len(const struct evbuffer *buf)
+{
+	return buf->total_len;
 }
 
 static int
@@ -120,7 +129,7 @@ sync_write_event(struct bufferevent_sock *s)
 	if (s->connecting)
 		return; /* armed for the connect until it completes */
 	want = bufferevent__writing(&s->bevp) && sock_fd(s) >= 0 &&
-	    evbuffer_get_length(bev->output) > 0;
+	    buf_len(bev->output) > 0;
 	if (want && !s->write_armed)
 		arm_write(s);
 	else if (!want && s->write_armed)
@@ -155,12 +164,12 @@ write_some(struct bufferevent_sock *s)
 		goto out;
 	s->in_write = 1;
 	for (;;) {
-		size_t len = evbuffer_get_length(bev->output);
+		size_t len = buf_len(bev->output);
 		ev_ssize_t atmost, n;
 
 		if (len == 0)
 			break;
-		atmost = bufferevent__get_write_max(bevp);
+		atmost = bufferevent__write_max(bevp);
 		if (atmost <= 0)
 			break; /* rate-limited; suspended until the refill */
 		n = evbuffer_write_atmost(bev->output, fd, atmost);
@@ -181,7 +190,7 @@ write_some(struct bufferevent_sock *s)
 		if ((size_t)n < len && n < atmost)
 			break; /* partial write: the socket buffer is full */
 	}
-	if (total > 0 && evbuffer_get_length(bev->output) <= bev->wm_write.low)
+	if (total > 0 && buf_len(bev->output) <= bev->wm_write.low)
 		bufferevent__run_writecb(bev, 0);
 	s->in_write = 0;
 out:
@@ -235,9 +244,9 @@ sock_read_cb(evutil_socket_t fd, short what, void *arg)
 	 * write side reports that. */
 	if (s->connecting || !bufferevent__reading(bevp))
 		goto done;
-	howmuch = bufferevent__get_read_max(bevp);
+	howmuch = bufferevent__read_max(bevp);
 	if (bev->wm_read.high) {
-		size_t len = evbuffer_get_length(bev->input);
+		size_t len = buf_len(bev->input);
 		if (len >= bev->wm_read.high) {
 			bufferevent__suspend_read(bev, BEV_SUSPEND_WM);
 			goto done;
@@ -253,7 +262,7 @@ sock_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (n > 0) {
 		if (bevp->rate_limiting)
 			bufferevent__decrement_read_buckets(bevp, n);
-		if (evbuffer_get_length(bev->input) >= bev->wm_read.low)
+		if (buf_len(bev->input) >= bev->wm_read.low)
 			bufferevent__run_readcb(bev, 0);
 	} else if (n == 0) {
 		report_io_error(bev, EV_READ, BEV_EVENT_EOF, 0);
