@@ -86,9 +86,10 @@ struct bufferevent_private {
 	unsigned freed : 1;    /* bufferevent_free() was called */
 	unsigned readcb_pending : 1;
 	unsigned writecb_pending : 1;
-	unsigned deferred_scheduled : 1;
+	unsigned dying : 1;    /* last reference gone; finalizers pending */
 	short eventcb_pending; /* BEV_EVENT_* merged until the deferred run */
 	int errno_pending;     /* errno to show the deferred event callback */
+	int pending_finalizers; /* event finalizers still to run (threads) */
 
 	bufferevent_suspend_flags read_suspended;
 	bufferevent_suspend_flags write_suspended;
@@ -138,6 +139,9 @@ int bufferevent__init_common(struct bufferevent_private *bevp,
 /* Reference counting; the _and_lock/_and_unlock forms take or release the
  * lock too.  decref returns 1 when it freed the bufferevent. */
 void bufferevent__incref_and_lock(struct bufferevent *bev);
+/* Start of every event callback: takes the lock and a reference, or
+ * returns 0 (lock released) when the bufferevent is being destroyed. */
+int bufferevent__enter_callback(struct bufferevent *bev);
 int bufferevent__decref_and_unlock(struct bufferevent *bev);
 void bufferevent__incref(struct bufferevent *bev);
 int bufferevent__decref(struct bufferevent *bev);
@@ -207,8 +211,12 @@ bufferevent__write_max(struct bufferevent_private *bevp)
 /* Charges bytes moved to the buckets (suspending on exhaustion).  0/-1. */
 int bufferevent__decrement_read_buckets(struct bufferevent_private *bevp, ev_ssize_t bytes);
 int bufferevent__decrement_write_buckets(struct bufferevent_private *bevp, ev_ssize_t bytes);
-/* Releases the rate-limit state (leaves the group).  Lock held. */
-void bufferevent__ratelim_destruct(struct bufferevent_private *bevp);
+/* Teardown in two steps: detach (leave the group, stop the refill
+ * timer; lock held) and, once no callback can run, free. */
+void bufferevent__ratelim_detach(struct bufferevent_private *bevp);
+void bufferevent__ratelim_free(struct bufferevent_private *bevp);
+/* The refill timer, for finalization; NULL without rate limiting. */
+struct event *bufferevent__ratelim_event(struct bufferevent_private *bevp);
 
 /* ---- the transports ----------------------------------------------------- */
 

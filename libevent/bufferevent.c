@@ -122,41 +122,106 @@ bufferevent__enable_locking(struct bufferevent *bev, void *lock)
 	return 0;
 }
 
-/* Last reference gone: called with the lock held, releases everything. */
+/* The memory goes last: after every finalizer, when threads are on. */
+static void
+bufferevent_final_free(struct bufferevent_private *bevp)
+{
+	struct bufferevent *release = bevp->release_on_destroy;
+	void *lock = bevp->lock;
+
+	bufferevent__ratelim_free(bevp);
+	if (bevp->own_lock)
+		evthread__lock_free(lock);
+	mm_free(bevp);
+	/* Last, since it may own a lock we shared. */
+	if (release)
+		bufferevent__decref(release);
+}
+
+/* A finalizer of one of our events ran: no callback of that event can
+ * run any more.  The last one frees. */
+static void
+finalized_cb(struct event *ev, void *arg)
+{
+	struct bufferevent_private *bevp = arg;
+	int last;
+
+	(void)ev;
+	EVLOCK_LOCK(bevp->lock);
+	last = --bevp->pending_finalizers == 0;
+	EVLOCK_UNLOCK(bevp->lock);
+	if (last)
+		bufferevent_final_free(bevp);
+}
+
+/* Stops ev; with threads, finalizes it instead (counted).  Lock held. */
+static void
+retire_event(struct bufferevent_private *bevp, struct event *ev, int threaded)
+{
+	if (ev == NULL || !event_initialized(ev))
+		return;
+	if (!threaded) {
+		event_del(ev);
+	} else if (event_finalize(0, ev, finalized_cb) == 0) {
+		/* (Every event of ours has the bufferevent as its argument,
+		 * which the finalizer receives.) */
+		++bevp->pending_finalizers;
+	}
+}
+
+/*
+ * Last reference gone: called with the lock held, releases everything.
+ *
+ * Without threads nothing else can be inside one of our callbacks, so
+ * the memory goes at once.  With threads, another thread may have just
+ * been handed one of our events and be waiting for our lock: we mark the
+ * bufferevent dying (callbacks that see it leave at once), stop
+ * everything, and let the loop's finalizers free the memory once no
+ * callback of ours can still run.  Our events carry EV_FINALIZE, so
+ * event_del never waits for such a callback while we hold the lock it
+ * waits for.
+ */
 static void
 bufferevent_destroy(struct bufferevent_private *bevp)
 {
 	struct bufferevent *bev = &bevp->bev;
-	struct bufferevent *release;
-	void *lock;
-	int own_lock;
+	int threaded;
 
 	if (!bevp->freed) {
 		/* decref to zero without bufferevent_free(): same effect */
 		bevp->freed = 1;
 		bev->be_ops->unlink(bev);
 	}
+	bevp->dying = 1;
 	bev->be_ops->destruct(bev);
-	bufferevent__ratelim_destruct(bevp);
-	if (event_initialized(&bev->ev_read))
-		event_del(&bev->ev_read);
-	if (event_initialized(&bev->ev_write))
-		event_del(&bev->ev_write);
+	bufferevent__ratelim_detach(bevp);
 	if (bevp->read_wm_cb)
 		evbuffer_remove_cb_entry(bev->input, bevp->read_wm_cb);
 	evbuffer_free(bev->input);
 	evbuffer_free(bev->output);
-	/* Read only now: unlink may hand a shared lock to a partner. */
-	lock = bevp->lock;
-	own_lock = bevp->own_lock;
-	release = bevp->release_on_destroy;
-	EVLOCK_UNLOCK(lock);
-	if (own_lock)
-		evthread__lock_free(lock);
-	mm_free(bevp);
-	/* Last, since it may own the lock we just released. */
-	if (release)
-		bufferevent__decref(release);
+	bev->input = bev->output = NULL;
+	/* Read only now: unlink may have handed a shared lock to a partner. */
+	threaded = bevp->lock != NULL;
+	bevp->pending_finalizers = 1; /* ours, dropped below */
+	retire_event(bevp, &bev->ev_read, threaded);
+	retire_event(bevp, &bev->ev_write, threaded);
+	retire_event(bevp, bufferevent__ratelim_event(bevp), threaded);
+	threaded = --bevp->pending_finalizers != 0;
+	EVLOCK_UNLOCK(bevp->lock);
+	if (!threaded)
+		bufferevent_final_free(bevp);
+}
+
+int
+bufferevent__enter_callback(struct bufferevent *bev)
+{
+	BEV_LOCK(bev);
+	if (BEV_UPCAST(bev)->dying) {
+		BEV_UNLOCK(bev);
+		return 0;
+	}
+	++BEV_UPCAST(bev)->refcnt;
+	return 1;
 }
 
 void
@@ -659,7 +724,8 @@ bufferevent_settimeout(struct bufferevent *bufev, int timeout_read, int timeout_
 static void
 generic_timeout_cb(struct bufferevent *bev, short dir, short what)
 {
-	bufferevent__incref_and_lock(bev);
+	if (!bufferevent__enter_callback(bev))
+		return;
 	bufferevent_disable(bev, dir);
 	bufferevent__run_eventcb(bev, BEV_EVENT_TIMEOUT | what, 0);
 	bufferevent__decref_and_unlock(bev);
@@ -684,8 +750,8 @@ generic_write_timeout(evutil_socket_t fd, short what, void *arg)
 void
 bufferevent__init_generic_timeouts(struct bufferevent *bev)
 {
-	evtimer_assign(&bev->ev_read, bev->ev_base, generic_read_timeout, bev);
-	evtimer_assign(&bev->ev_write, bev->ev_base, generic_write_timeout, bev);
+	event_assign(&bev->ev_read, bev->ev_base, -1, EV_FINALIZE, generic_read_timeout, bev);
+	event_assign(&bev->ev_write, bev->ev_base, -1, EV_FINALIZE, generic_write_timeout, bev);
 }
 
 int

@@ -201,7 +201,9 @@ get_rate_limit(struct bufferevent_private *bevp)
 		return NULL;
 	}
 	rl->bevp = bevp;
-	evtimer_assign(&rl->refill_event, bevp->bev.ev_base, refill_cb, rl);
+	/* The argument is the bufferevent, not rl: the callback must be
+	 * able to tell a dying bufferevent before touching anything. */
+	event_assign(&rl->refill_event, bevp->bev.ev_base, -1, EV_FINALIZE, refill_cb, bevp);
 	bevp->rate_limiting = rl;
 	return rl;
 }
@@ -235,13 +237,16 @@ apply_bucket(struct bufferevent_rate_limit *rl)
 static void
 refill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct bufferevent_rate_limit *rl = arg;
-	struct bufferevent *bev = &rl->bevp->bev;
+	struct bufferevent_private *bevp = arg;
+	struct bufferevent *bev = &bevp->bev;
+	struct bufferevent_rate_limit *rl;
 
 	(void)fd;
 	(void)what;
-	bufferevent__incref_and_lock(bev);
-	if (rl->cfg) {
+	if (!bufferevent__enter_callback(bev))
+		return;
+	rl = bevp->rate_limiting;
+	if (rl && rl->cfg) {
 		bucket_update(&rl->limit, rl->cfg, current_tick(bev->ev_base, rl->cfg));
 		apply_bucket(rl);
 	}
@@ -797,14 +802,26 @@ bufferevent_get_max_to_write(struct bufferevent *bev)
 }
 
 void
-bufferevent__ratelim_destruct(struct bufferevent_private *bevp)
+bufferevent__ratelim_detach(struct bufferevent_private *bevp)
 {
 	struct bufferevent_rate_limit *rl = bevp->rate_limiting;
 
 	if (rl == NULL)
 		return;
 	leave_group(rl);
+	rl->cfg = NULL;
 	event_del(&rl->refill_event);
+}
+
+struct event *
+bufferevent__ratelim_event(struct bufferevent_private *bevp)
+{
+	return bevp->rate_limiting ? &bevp->rate_limiting->refill_event : NULL;
+}
+
+void
+bufferevent__ratelim_free(struct bufferevent_private *bevp)
+{
+	mm_free(bevp->rate_limiting);
 	bevp->rate_limiting = NULL;
-	mm_free(rl);
 }

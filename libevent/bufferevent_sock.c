@@ -234,7 +234,8 @@ sock_read_cb(evutil_socket_t fd, short what, void *arg)
 	ev_ssize_t howmuch;
 	int n;
 
-	bufferevent__incref_and_lock(bev);
+	if (!bufferevent__enter_callback(bev))
+		return;
 	if (what & EV_TIMEOUT) {
 		bufferevent_disable(bev, EV_READ);
 		bufferevent__run_eventcb(bev, BEV_EVENT_TIMEOUT | BEV_EVENT_READING, 0);
@@ -311,7 +312,8 @@ sock_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = &s->bevp.bev;
 
 	(void)fd;
-	bufferevent__incref_and_lock(bev);
+	if (!bufferevent__enter_callback(bev))
+		return;
 	if (what & EV_TIMEOUT) {
 		disarm_write(s);
 		bufferevent_disable(bev, EV_WRITE);
@@ -427,8 +429,10 @@ sock_setfd(struct bufferevent_sock *s, evutil_socket_t fd)
 	event_del(&bev->ev_write);
 	s->connecting = 0;
 	s->connection_refused = 0;
-	event_assign(&bev->ev_read, bev->ev_base, fd, EV_READ | EV_PERSIST, sock_read_cb, s);
-	event_assign(&bev->ev_write, bev->ev_base, fd, EV_WRITE | EV_PERSIST, sock_write_cb, s);
+	event_assign(&bev->ev_read, bev->ev_base, fd, EV_READ | EV_PERSIST | EV_FINALIZE,
+	    sock_read_cb, s);
+	event_assign(&bev->ev_write, bev->ev_base, fd, EV_WRITE | EV_PERSIST | EV_FINALIZE,
+	    sock_write_cb, s);
 	event_priority_set(&bev->ev_read, pri);
 	event_priority_set(&bev->ev_write, pri);
 	if (fd >= 0)
@@ -486,8 +490,10 @@ bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
 		return NULL;
 	}
 	bev = &s->bevp.bev;
-	event_assign(&bev->ev_read, base, fd, EV_READ | EV_PERSIST, sock_read_cb, s);
-	event_assign(&bev->ev_write, base, fd, EV_WRITE | EV_PERSIST, sock_write_cb, s);
+	event_assign(&bev->ev_read, base, fd, EV_READ | EV_PERSIST | EV_FINALIZE,
+	    sock_read_cb, s);
+	event_assign(&bev->ev_write, base, fd, EV_WRITE | EV_PERSIST | EV_FINALIZE,
+	    sock_write_cb, s);
 	event_deferred_cb_init_(&s->flush_cb, (ev_uint8_t)event_get_priority(&bev->ev_read),
 	    sock_flush_cb, s);
 	event_deferred_cb_set_priority_(&s->bevp.deferred,

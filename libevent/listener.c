@@ -55,6 +55,8 @@ struct evconnlistener {
 	int accept_flags;         /* for accept4 */
 	unsigned enabled : 1;     /* what the user asked for */
 	unsigned paused : 1;      /* backing off after an error */
+	unsigned dying : 1;       /* last reference gone */
+	int pending_finalizers;
 	unsigned retry_msec;
 };
 
@@ -72,24 +74,75 @@ struct evconnlistener {
 static void listener_read_cb(evutil_socket_t fd, short what, void *arg);
 static void listener_retry_cb(evutil_socket_t fd, short what, void *arg);
 
-/* Drops a reference; frees at zero.  Lock held on entry, released. */
+static void
+listener_final_free(struct evconnlistener *lev)
+{
+	if (lev->lock)
+		evthread__lock_free(lev->lock);
+	mm_free(lev);
+}
+
+/* One of our events is finalized; the second one frees. */
+static void
+listener_finalized_cb(struct event *ev, void *arg)
+{
+	struct evconnlistener *lev = arg;
+	int last;
+
+	(void)ev;
+	LEV_LOCK(lev);
+	last = --lev->pending_finalizers == 0;
+	LEV_UNLOCK(lev);
+	if (last)
+		listener_final_free(lev);
+}
+
+/*
+ * Drops a reference; at zero the listener goes.  Lock held on entry,
+ * released.  With threads, another thread's loop may be about to run one
+ * of our callbacks and be waiting for our lock: the listener is marked
+ * dying (the callbacks leave at once) and freed by the loop's finalizers
+ * once no callback of ours can run.  Returns 1 if it was the last one.
+ */
 static int
 listener_decref_and_unlock(struct evconnlistener *lev)
 {
-	void *lock = lev->lock;
-
 	if (--lev->refcnt > 0) {
 		LEV_UNLOCK(lev);
 		return 0;
 	}
-	event_del(&lev->listener_ev);
-	event_del(&lev->retry_ev);
+	lev->dying = 1;
 	if (lev->flags & LEV_OPT_CLOSE_ON_FREE)
 		close(event_get_fd(&lev->listener_ev));
-	EVLOCK_UNLOCK(lock);
-	if (lock)
-		evthread__lock_free(lock);
-	mm_free(lev);
+	if (lev->lock == NULL) {
+		event_del(&lev->listener_ev);
+		event_del(&lev->retry_ev);
+		listener_final_free(lev);
+		return 1;
+	}
+	lev->pending_finalizers = 1;
+	if (event_finalize(0, &lev->listener_ev, listener_finalized_cb) == 0)
+		lev->pending_finalizers++;
+	if (event_finalize(0, &lev->retry_ev, listener_finalized_cb) == 0)
+		lev->pending_finalizers++;
+	if (--lev->pending_finalizers == 0) {
+		LEV_UNLOCK(lev);
+		listener_final_free(lev);
+		return 1;
+	}
+	LEV_UNLOCK(lev);
+	return 1;
+}
+
+/* Start of our event callbacks: 0 (unlocked) if the listener is dying. */
+static int
+listener_enter(struct evconnlistener *lev)
+{
+	LEV_LOCK(lev);
+	if (lev->dying) {
+		LEV_UNLOCK(lev);
+		return 0;
+	}
 	return 1;
 }
 
@@ -140,8 +193,11 @@ evconnlistener_new(struct event_base *base, evconnlistener_cb cb, void *ptr,
 		lev->accept_flags |= SOCK_NONBLOCK;
 	if (flags & LEV_OPT_CLOSE_ON_EXEC)
 		lev->accept_flags |= SOCK_CLOEXEC;
-	event_assign(&lev->listener_ev, base, fd, EV_READ | EV_PERSIST, listener_read_cb, lev);
-	evtimer_assign(&lev->retry_ev, base, listener_retry_cb, lev);
+	/* EV_FINALIZE: event_del never waits for a callback that may be
+	 * waiting for our lock in another thread. */
+	event_assign(&lev->listener_ev, base, fd, EV_READ | EV_PERSIST | EV_FINALIZE,
+	    listener_read_cb, lev);
+	event_assign(&lev->retry_ev, base, -1, EV_FINALIZE, listener_retry_cb, lev);
 	lev->enabled = !(flags & LEV_OPT_DISABLED);
 	if (sync_watch(lev) < 0) {
 		evthread__lock_free(lev->lock);
@@ -368,7 +424,8 @@ listener_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct evconnlistener *lev = arg;
 
 	(void)what;
-	LEV_LOCK(lev);
+	if (!listener_enter(lev))
+		return;
 	while (lev->enabled && lev->cb && !lev->paused) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);
@@ -410,7 +467,8 @@ listener_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	LEV_LOCK(lev);
+	if (!listener_enter(lev))
+		return;
 	lev->paused = 0;
 	sync_watch(lev);
 	LEV_UNLOCK(lev);
