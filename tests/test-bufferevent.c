@@ -627,6 +627,69 @@ Test(bufferevent, write_timeout)
 	close(sv[1]);
 }
 
+static void
+reenable_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bufferevent_enable(arg, EV_WRITE);
+}
+
+Test(bufferevent, write_timeout_reset_by_enable)
+{
+	int sv[2];
+	struct counts k;
+	struct bufferevent *bev;
+	struct timeval tv = { 0, 200000 }, at = { 0, 120000 };
+	struct event *ev;
+	double start;
+
+	bt_socketpair(sv);
+	bev = counted_socket(sv[0], &k, 0);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	fill_output(bev, 8 * 1024 * 1024);
+	ev = evtimer_new(base, reenable_write_cb, bev);
+	evtimer_add(ev, &at);
+	start = bt_now();
+	bt_loop_until(base, &k.done, 5);
+	cr_assert_eq(k.last_event, BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING);
+	cr_assert_geq(k.event_time - start, 0.30, "timeout after %.3f s", k.event_time - start);
+	event_free(ev);
+	bufferevent_free(bev);
+	close(sv[1]);
+}
+
+Test(bufferevent, read_timeout_idle_while_suspended_at_high_watermark)
+{
+	int sv[2];
+	struct counts k;
+	struct bufferevent *bev;
+	struct timeval tv = { 0, 50000 };
+	char data[200];
+
+	bt_socketpair(sv);
+	bev = counted_socket(sv[0], &k, 0);
+	bufferevent_setwatermark(bev, EV_READ, 0, 100);
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_enable(bev, EV_READ);
+	memset(data, 's', sizeof(data));
+	cr_assert_eq(write(sv[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	/* Full input: reading is suspended, so its timeout does not run. */
+	bt_loop_for(base, 0.2);
+	cr_assert_eq(k.events, 0, "event 0x%x while suspended", k.last_event);
+	/* Draining resumes reading (the other 100 bytes come in and fill it
+	 * again), and with reading the timeout. */
+	evbuffer_drain(bufferevent_get_input(bev), 100);
+	bt_loop_for(base, 0.02);
+	cr_assert_eq(evbuffer_get_length(bufferevent_get_input(bev)), 100);
+	cr_assert_eq(k.events, 0);
+	evbuffer_drain(bufferevent_get_input(bev), 100);
+	bt_loop_until(base, &k.done, 5);
+	cr_assert_eq(k.last_event, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	bufferevent_free(bev);
+	close(sv[1]);
+}
+
 Test(bufferevent, settimeout_compat_seconds)
 {
 	int sv[2];
