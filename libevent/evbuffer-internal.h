@@ -28,6 +28,7 @@
 #ifndef EVBUFFER_INTERNAL_H_INCLUDED_
 #define EVBUFFER_INTERNAL_H_INCLUDED_
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -239,6 +240,10 @@ int evbuffer__resolve(struct evbuffer *buf, const struct evbuffer_ptr *p,
     struct evbuffer_chain **ch_out, size_t *off_out, size_t *avail_out);
 /* Brings every sendfile chain of buf into memory; 0 or -1. */
 int evbuffer__materialize(struct evbuffer *buf);
+/* printf into dst[0..cap) for the common conversions only; returns the
+ * length written, or -1 if the format needs vsnprintf or did not fit (ap
+ * is not consumed either way). */
+int evbuffer__fast_format(char *dst, size_t cap, const char *fmt, va_list ap);
 /* Releases all chains of buf. */
 void evbuffer__release_all(struct evbuffer *buf);
 
