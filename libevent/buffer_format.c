@@ -20,16 +20,27 @@
 
 enum { LEN_INT, LEN_LONG, LEN_LLONG, LEN_SIZE };
 
-/* Writes the digits of v in base (10 or 16) backwards into the end of
- * tmp; returns where they start. */
+/* Write the digits of v backwards, ending at end; return where they
+ * start.  One function per base, so that the division is by a constant
+ * (a multiplication) rather than a hardware divide. */
 static char *
-digits(char *end, unsigned long long v, unsigned base, int upper)
+digits10(char *end, unsigned long long v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+static char *
+digits16(char *end, unsigned long long v, int upper)
 {
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 
 	do {
-		*--end = set[v % base];
-		v /= base;
+		*--end = set[v & 15];
+		v >>= 4;
 	} while (v);
 	return end;
 }
@@ -114,7 +125,7 @@ evbuffer__fast_format(char *dst, size_t cap, const char *fmt, va_list ap)
 			long long v = arg_signed(&aq, len);
 			unsigned long long mag = v < 0 ? 0ULL - (unsigned long long)v
 			                               : (unsigned long long)v;
-			d = digits(tmp + sizeof(tmp), mag, 10, 0);
+			d = digits10(tmp + sizeof(tmp), mag);
 			if (v < 0)
 				*--d = '-';
 			if (put(&o, end, d, (size_t)(tmp + sizeof(tmp) - d)) < 0)
@@ -124,8 +135,10 @@ evbuffer__fast_format(char *dst, size_t cap, const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X':
-			d = digits(tmp + sizeof(tmp), arg_unsigned(&aq, len),
-			    conv == 'u' ? 10 : 16, conv == 'X');
+			if (conv == 'u')
+				d = digits10(tmp + sizeof(tmp), arg_unsigned(&aq, len));
+			else
+				d = digits16(tmp + sizeof(tmp), arg_unsigned(&aq, len), conv == 'X');
 			if (put(&o, end, d, (size_t)(tmp + sizeof(tmp) - d)) < 0)
 				goto out;
 			break;

@@ -43,7 +43,7 @@ contiguous_space(struct evbuffer *buf, size_t size)
 	ch = evbuffer__first_empty(buf);
 	if (ch && ch->buffer_len - ch->misalign >= size)
 		return ch;
-	ch = evbuffer_chain__new(size);
+	ch = size <= CHAIN_MIN_CAP ? evbuffer_chain__new_std() : evbuffer_chain__new(size);
 	if (ch)
 		evbuffer__insert_empty(buf, ch);
 	return ch;
