@@ -60,7 +60,7 @@ evbuffer__release_all(struct evbuffer *buf)
 	buf->ptr_gen++;
 	while (ch) {
 		struct evbuffer_chain *next = ch->next;
-		evbuffer_chain__release(ch);
+		evbuffer_chain__free(ch);
 		ch = next;
 	}
 }
@@ -301,8 +301,8 @@ evbuffer_unfreeze(struct evbuffer *buf, int at_front)
 
 /* ---- size ------------------------------------------------------------------- */
 
-size_t
-evbuffer_get_length(const struct evbuffer *buf)
+static size_t __attribute__((noinline))
+get_length_locked(const struct evbuffer *buf)
 {
 	size_t len;
 
@@ -312,6 +312,15 @@ evbuffer_get_length(const struct evbuffer *buf)
 	len = buf->total_len;
 	EVBUFFER_UNLOCK(buf);
 	return len;
+}
+
+size_t
+evbuffer_get_length(const struct evbuffer *buf)
+{
+	/* Called all the time: the unlocked case stays a leaf. */
+	if (buf && !buf->lock)
+		return buf->total_len;
+	return get_length_locked(buf);
 }
 
 size_t
@@ -363,38 +372,35 @@ evbuffer__insert_empty(struct evbuffer *buf, struct evbuffer_chain *ch)
 		buf->last = ch;
 }
 
-/* Unlinks and returns the first chain (which holds data). */
-static struct evbuffer_chain *
-unlink_first(struct evbuffer *buf)
-{
-	struct evbuffer_chain *ch = buf->first;
-
-	buf->first = ch->next;
-	if (buf->last_data == ch)
-		buf->last_data = NULL;
-	if (buf->last == ch)
-		buf->last = NULL;
-	if (ch->sendfile)
-		buf->n_sendfile--;
-	ch->next = NULL;
-	return ch;
-}
-
 void
 evbuffer__drain_front(struct evbuffer *buf, size_t len)
 {
+	struct evbuffer_chain *ch;
+
 	buf->total_len -= len;
 	buf->n_del_for_cb += len;
 	buf->ptr_gen++;
-	while (len) {
-		struct evbuffer_chain *ch = buf->first;
+	for (;;) {
+		ch = buf->first;
 		if (len < ch->off) {
 			ch->misalign += len;
 			ch->off -= len;
 			return;
 		}
 		len -= ch->off;
-		evbuffer_chain__release(unlink_first(buf));
+		buf->first = ch->next;
+		buf->n_sendfile -= ch->sendfile;
+		if (ch == buf->last_data) {
+			/* The last data chain: the buffer is empty now. */
+			buf->last_data = NULL;
+			if (!buf->first)
+				buf->last = NULL;
+			evbuffer_chain__free(ch);
+			return;
+		}
+		evbuffer_chain__free(ch);
+		if (!len)
+			return;
 	}
 }
 
@@ -427,11 +433,17 @@ append_room(const struct evbuffer *buf)
 	return room;
 }
 
+static struct evbuffer_chain *
+new_chain(size_t cap)
+{
+	return cap <= CHAIN_MIN_CAP ? evbuffer_chain__new_std() : evbuffer_chain__new(cap);
+}
+
 /* Appends an empty chain of at least cap bytes at the very end. */
 static int
 add_empty_at_end(struct evbuffer *buf, size_t cap)
 {
-	struct evbuffer_chain *ch = evbuffer_chain__new(cap);
+	struct evbuffer_chain *ch = new_chain(cap);
 
 	if (!ch)
 		return -1;
@@ -452,10 +464,21 @@ evbuffer__append(struct evbuffer *buf, const void *data, size_t datlen)
 
 	if (datlen == 0)
 		return 0;
-	/* Fast path: it fits after the last byte. */
-	if (ch && evbuffer_chain_space(ch) >= datlen) {
-		memcpy(ch->buffer + ch->misalign + ch->off, src, datlen);
-		ch->off += datlen;
+	if (ch) {
+		/* Fast path: it fits after the last byte. */
+		if (evbuffer_chain_space(ch) >= datlen) {
+			memcpy(ch->buffer + ch->misalign + ch->off, src, datlen);
+			ch->off += datlen;
+			goto done;
+		}
+	} else if (!buf->first) {
+		/* An empty buffer: one new chain takes it all. */
+		ch = new_chain(datlen);
+		if (!ch)
+			return -1;
+		memcpy(ch->buffer, src, datlen);
+		ch->off = datlen;
+		buf->first = buf->last = buf->last_data = ch;
 		goto done;
 	}
 	/* Allocate before copying anything, so failure changes nothing. */
@@ -556,7 +579,7 @@ evbuffer_prepend(struct evbuffer *buf, const void *data, size_t datlen)
 	} else {
 		/* A new chain with the bytes at its end leaves room for more
 		 * prepends before them. */
-		ch = evbuffer_chain__new(datlen);
+		ch = new_chain(datlen);
 		if (!ch) {
 			rv = -1;
 			goto out;

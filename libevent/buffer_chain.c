@@ -22,18 +22,11 @@
 #include "evbuffer-internal.h"
 #include "mm-internal.h"
 
-#define CACHE_STD_SLOTS 96   /* class 0: 384 KiB */
-#define CACHE_BIG_SLOTS 8    /* classes 1..5, bounded further below */
-#define CACHE_EXT_SLOTS 64   /* header-only chains (references, views) */
-
-struct chain_cache {
-	int n_std;
-	int n_big[CHAIN_N_CLASSES];
-	int n_ext;
-	struct evbuffer_chain *std[CACHE_STD_SLOTS];
-	struct evbuffer_chain *big[CHAIN_N_CLASSES][CACHE_BIG_SLOTS];
-	struct evbuffer_chain *ext[CACHE_EXT_SLOTS];
-};
+#define CACHE_BIG_SLOTS EVBUFFER_CACHE_BIG_SLOTS
+#define CACHE_STD_SLOTS EVBUFFER_CACHE_STD_SLOTS
+#define CACHE_EXT_SLOTS EVBUFFER_CACHE_EXT_SLOTS
+#define chain_cache evbuffer_chain_cache
+#define tcache evbuffer_tcache_
 
 /*
  * The thread's cache, allocated the first time the thread releases a
@@ -42,7 +35,7 @@ struct chain_cache {
  * 8 bytes of static TLS, which fits the surplus glibc keeps for libraries
  * loaded with dlopen.
  */
-static __thread struct chain_cache *tcache __attribute__((tls_model("initial-exec")));
+__thread struct chain_cache *tcache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static int cache_key_ok;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;

@@ -147,6 +147,37 @@ match_at(const struct evbuffer_chain *ch, size_t off, const unsigned char *what,
 }
 
 /*
+ * First occurrence of what[0..len) (len >= 1) in hay[0..n), or NULL.
+ * Short patterns in protocol text ("\r\n\r\n", a header name) are found
+ * fastest by memchr on the first byte and a compare; glibc's memmem pays
+ * a fixed setup of several hundred instructions per call.  Inputs where
+ * the first byte keeps matching falsely are handed to memmem, whose
+ * two-way search is linear, so the worst case stays linear too.
+ */
+static const unsigned char *
+find_in(const unsigned char *hay, size_t n, const unsigned char *what, size_t len)
+{
+	const unsigned char *p = hay, *end;
+	int misses = 0;
+
+	if (len > n)
+		return NULL;
+	end = hay + n - len + 1;
+	if (len == 1)
+		return memchr(hay, what[0], n);
+	while (p < end && (p = memchr(p, what[0], (size_t)(end - p))) != NULL) {
+		/* The last byte first: it rejects most false starts cheaply. */
+		if (p[len - 1] == what[len - 1] &&
+		    (len == 2 || memcmp(p + 1, what + 1, len - 2) == 0))
+			return p;
+		if (++misses > 8)
+			return memmem(p + 1, n - (size_t)(p + 1 - hay), what, len);
+		p++;
+	}
+	return NULL;
+}
+
+/*
  * First match of what[0..len) (len >= 1) starting in [from, last_start],
  * where from is at (ch, off).  Returns its position, or -1; the match's
  * chain and offset go to mch and moff.
@@ -169,7 +200,7 @@ find_bytes(struct evbuffer_chain *ch, size_t off, size_t from,
 			if (inside > stop)
 				inside = stop;
 			const unsigned char *hit =
-			    memmem(data + off, inside + len, what, len);
+			    find_in(data + off, inside + len, what, len);
 			if (hit) {
 				*mch = ch;
 				*moff = (size_t)(hit - data);
@@ -315,14 +346,75 @@ byte_before(struct evbuffer *buf, struct evbuffer_chain *ch, size_t off,
 	return ch->buffer[ch->misalign + off];
 }
 
+/*
+ * The first line end of style at or after (ch, off), which is at absolute
+ * position from and has avail bytes after it.  Returns its position (and
+ * length, chain and offset), -1 if there is none, -2 for an unknown style.
+ */
+static ev_ssize_t
+eol_scan(struct evbuffer *buf, struct evbuffer_chain *ch, size_t off, size_t from,
+    size_t avail, enum evbuffer_eol_style style, size_t *eol_len,
+    struct evbuffer_chain **mch, size_t *moff)
+{
+	ev_ssize_t at = -1;
+
+	*eol_len = 0;
+	switch (style) {
+	case EVBUFFER_EOL_LF:
+	case EVBUFFER_EOL_NUL:
+		at = find_eol_byte(ch, off, from, style == EVBUFFER_EOL_LF ? '\n' : 0,
+		    0, mch, moff);
+		*eol_len = 1;
+		break;
+	case EVBUFFER_EOL_CRLF_STRICT:
+		if (avail >= 2)
+			at = find_bytes(ch, off, from, from + avail - 2,
+			    (const unsigned char *)"\r\n", 2, mch, moff);
+		*eol_len = 2;
+		break;
+	case EVBUFFER_EOL_CRLF:
+		at = find_eol_byte(ch, off, from, '\n', 0, mch, moff);
+		*eol_len = 1;
+		/* A CR right before the LF belongs to the line end, but only
+		 * if it is inside the searched range. */
+		if (at > (ev_ssize_t)from &&
+		    byte_before(buf, *mch, *moff, (size_t)at) == '\r') {
+			at--;
+			*eol_len = 2;
+			if (*moff)
+				(*moff)--;
+			else
+				*mch = walk(buf->first, 0, (size_t)at, moff);
+		}
+		break;
+	case EVBUFFER_EOL_ANY: {
+		at = find_eol_byte(ch, off, from, 0, 1, mch, moff);
+		if (at < 0)
+			break;
+		struct evbuffer_chain *c = *mch;
+		size_t o = *moff;
+		int b;
+		while ((b = next_byte(&c, &o)) == '\r' || b == '\n')
+			(*eol_len)++;
+		break;
+	}
+	default:
+		event_warnx("evbuffer_search_eol: unknown line-end style %d", (int)style);
+		return -2;
+	}
+	if (at < 0)
+		*eol_len = 0;
+	return at;
+}
+
 struct evbuffer_ptr
 evbuffer_search_eol(struct evbuffer *buf, struct evbuffer_ptr *start,
     size_t *eol_len_out, enum evbuffer_eol_style style)
 {
 	struct evbuffer_ptr res;
 	struct evbuffer_chain *ch, *mch = NULL;
-	size_t off, avail, moff = 0, from, eol_len = 0;
-	ev_ssize_t at = -1;
+	size_t off, avail, moff = 0, eol_len = 0;
+	ev_ssize_t at;
 
 	set_not_found(&res);
 	if (eol_len_out)
@@ -336,50 +428,8 @@ evbuffer_search_eol(struct evbuffer *buf, struct evbuffer_ptr *start,
 		goto out;
 	if (evbuffer__resolve(buf, start, &ch, &off, &avail) < 0 || !avail)
 		goto out;
-	from = buf->total_len - avail;
-	switch (style) {
-	case EVBUFFER_EOL_LF:
-	case EVBUFFER_EOL_NUL:
-		at = find_eol_byte(ch, off, from, style == EVBUFFER_EOL_LF ? '\n' : 0,
-		    0, &mch, &moff);
-		eol_len = 1;
-		break;
-	case EVBUFFER_EOL_CRLF_STRICT:
-		if (avail >= 2)
-			at = find_bytes(ch, off, from, buf->total_len - 2,
-			    (const unsigned char *)"\r\n", 2, &mch, &moff);
-		eol_len = 2;
-		break;
-	case EVBUFFER_EOL_CRLF:
-		at = find_eol_byte(ch, off, from, '\n', 0, &mch, &moff);
-		eol_len = 1;
-		/* A CR right before the LF belongs to the line end, but only
-		 * if it is inside the searched range. */
-		if (at > (ev_ssize_t)from &&
-		    byte_before(buf, mch, moff, (size_t)at) == '\r') {
-			at--;
-			eol_len = 2;
-			if (moff)
-				moff--;
-			else
-				mch = walk(buf->first, 0, (size_t)at, &moff);
-		}
-		break;
-	case EVBUFFER_EOL_ANY: {
-		at = find_eol_byte(ch, off, from, 0, 1, &mch, &moff);
-		if (at < 0)
-			break;
-		struct evbuffer_chain *c = mch;
-		size_t o = moff;
-		int b;
-		while ((b = next_byte(&c, &o)) == '\r' || b == '\n')
-			eol_len++;
-		break;
-	}
-	default:
-		event_warnx("evbuffer_search_eol: unknown line-end style %d", (int)style);
-		goto out;
-	}
+	at = eol_scan(buf, ch, off, buf->total_len - avail, avail, style, &eol_len,
+	    &mch, &moff);
 	if (at < 0)
 		goto out;
 	make_ptr(buf, &res, (size_t)at, mch, moff);
@@ -394,8 +444,9 @@ char *
 evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
     enum evbuffer_eol_style style)
 {
-	struct evbuffer_ptr eol;
-	size_t eol_len, n;
+	struct evbuffer_chain *mch;
+	size_t eol_len, n, moff;
+	ev_ssize_t at;
 	char *line = NULL;
 
 	if (n_read_out)
@@ -405,12 +456,15 @@ evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
 		return NULL;
 	}
 	EVBUFFER_LOCK(buf);
-	if (buf->freeze_front)
+	if (buf->freeze_front || !buf->total_len)
 		goto out;
-	eol = evbuffer_search_eol(buf, NULL, &eol_len, style);
-	if (eol.pos < 0)
+	if (buf->n_sendfile && evbuffer__materialize(buf) < 0)
 		goto out;
-	n = (size_t)eol.pos;
+	at = eol_scan(buf, buf->first, 0, 0, buf->total_len, style, &eol_len, &mch,
+	    &moff);
+	if (at < 0)
+		goto out;
+	n = (size_t)at;
 	line = mm_malloc(n + 1);
 	if (!line) {
 		event_warn("evbuffer_readln: out of memory for a %zu-byte line", n);

@@ -43,7 +43,7 @@ contiguous_space(struct evbuffer *buf, size_t size)
 	ch = evbuffer__first_empty(buf);
 	if (ch && ch->buffer_len - ch->misalign >= size)
 		return ch;
-	ch = evbuffer_chain__new(size);
+	ch = size <= CHAIN_MIN_CAP ? evbuffer_chain__new_std() : evbuffer_chain__new(size);
 	if (ch)
 		evbuffer__insert_empty(buf, ch);
 	return ch;
@@ -236,6 +236,10 @@ evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
 	if (!ch)
 		goto out;
 	size_t space = ch->buffer_len - ch->misalign - ch->off;
+	n = evbuffer__fast_format((char *)ch->buffer + ch->misalign + ch->off, space,
+	    fmt, ap);
+	if (n >= 0)
+		goto done;
 	va_copy(aq, ap);
 	n = vsnprintf((char *)ch->buffer + ch->misalign + ch->off, space, fmt, aq);
 	va_end(aq);
@@ -253,6 +257,7 @@ evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
 		if (n < 0)
 			goto out;
 	}
+done:
 	commit_chain(buf, ch, (size_t)n);
 	rv = n;
 out:

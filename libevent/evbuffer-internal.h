@@ -28,6 +28,7 @@
 #ifndef EVBUFFER_INTERNAL_H_INCLUDED_
 #define EVBUFFER_INTERNAL_H_INCLUDED_
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -96,6 +97,23 @@ evbuffer_chain_space(const struct evbuffer_chain *ch)
 	return ch->buffer_len - ch->misalign - ch->off;
 }
 
+/* The per-thread chain cache (buffer_chain.c): stacks of released chains
+ * by size class.  Exposed so that the hot paths can inline their common
+ * case (a standard chain) below. */
+#define EVBUFFER_CACHE_STD_SLOTS 96 /* class 0: 384 KiB */
+#define EVBUFFER_CACHE_BIG_SLOTS 8  /* classes 1..5, bounded further */
+#define EVBUFFER_CACHE_EXT_SLOTS 64 /* header-only chains */
+struct evbuffer_chain_cache {
+	int n_std;
+	int n_big[CHAIN_N_CLASSES];
+	int n_ext;
+	struct evbuffer_chain *std[EVBUFFER_CACHE_STD_SLOTS];
+	struct evbuffer_chain *big[CHAIN_N_CLASSES][EVBUFFER_CACHE_BIG_SLOTS];
+	struct evbuffer_chain *ext[EVBUFFER_CACHE_EXT_SLOTS];
+};
+extern __thread struct evbuffer_chain_cache *evbuffer_tcache_
+    __attribute__((tls_model("initial-exec")));
+
 /* A plain chain with room for at least cap bytes, from the per-thread
  * cache when one of the right class is there.  NULL when out of memory. */
 struct evbuffer_chain *evbuffer_chain__new(size_t cap);
@@ -119,6 +137,43 @@ struct evbuffer_chain *evbuffer_chain__alloc_std(void);
 void evbuffer_chain__init_std(struct evbuffer_chain *ch);
 /* Frees every chain cached by the calling thread. */
 void evbuffer_chain__cache_flush(void);
+
+/* evbuffer_chain__new(CHAIN_MIN_CAP), with the cached case inline. */
+static inline struct evbuffer_chain *
+evbuffer_chain__new_std(void)
+{
+	struct evbuffer_chain_cache *c = evbuffer_tcache_;
+	struct evbuffer_chain *ch;
+
+	if (!c || !c->n_std)
+		return evbuffer_chain__new(CHAIN_MIN_CAP);
+	ch = c->std[--c->n_std];
+	ch->next = NULL;
+	ch->buffer = CHAIN_INLINE_DATA(ch);
+	ch->buffer_len = CHAIN_MIN_CAP;
+	ch->misalign = 0;
+	ch->off = 0;
+	ch->refcnt = 1;
+	ch->kind = CHAIN_PLAIN;
+	ch->size_class = 0;
+	ch->sendfile = 0;
+	return ch;
+}
+
+/* evbuffer_chain__release(), with the common case (an unshared standard
+ * chain going back to a cache with room) inline. */
+static inline void
+evbuffer_chain__free(struct evbuffer_chain *ch)
+{
+	struct evbuffer_chain_cache *c = evbuffer_tcache_;
+
+	if (ch->refcnt == 1 && ch->kind == CHAIN_PLAIN && ch->size_class == 0 && c &&
+	    c->n_std < EVBUFFER_CACHE_STD_SLOTS) {
+		c->std[c->n_std++] = ch;
+		return;
+	}
+	evbuffer_chain__release(ch);
+}
 
 /* ---- file segments ----------------------------------------------------- */
 
@@ -239,6 +294,10 @@ int evbuffer__resolve(struct evbuffer *buf, const struct evbuffer_ptr *p,
     struct evbuffer_chain **ch_out, size_t *off_out, size_t *avail_out);
 /* Brings every sendfile chain of buf into memory; 0 or -1. */
 int evbuffer__materialize(struct evbuffer *buf);
+/* printf into dst[0..cap) for the common conversions only; returns the
+ * length written, or -1 if the format needs vsnprintf or did not fit (ap
+ * is not consumed either way). */
+int evbuffer__fast_format(char *dst, size_t cap, const char *fmt, va_list ap);
 /* Releases all chains of buf. */
 void evbuffer__release_all(struct evbuffer *buf);
 

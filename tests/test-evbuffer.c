@@ -8,7 +8,9 @@
  * 2.1.12 (Debian's libevent-dev) with scratch programs.
  */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,48 @@ Test(evbuffer, add_printf, .timeout = 10)
 	char *s = evt_contents(b, NULL);
 	cr_assert(strncmp(s, "42-x[qqq", 8) == 0);
 	cr_assert_eq(s[strlen(s) - 1], ']');
+	free(s);
+	evbuffer_free(b);
+}
+
+/* evbuffer_add_printf gives exactly what snprintf gives, on its fast path
+ * (plain conversions) and on its vsnprintf fallback alike. */
+#define CHECK_FMT(...)                                                       \
+	do {                                                                     \
+		char exp_[512];                                                      \
+		int n_ = snprintf(exp_, sizeof(exp_), __VA_ARGS__);                  \
+		evbuffer_drain(b, evbuffer_get_length(b));                           \
+		cr_assert_eq(evbuffer_add_printf(b, __VA_ARGS__), n_, "%s", #__VA_ARGS__); \
+		evt_assert_bytes(b, exp_, (size_t)n_);                               \
+	} while (0)
+
+Test(evbuffer, printf_matches_snprintf, .timeout = 10)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *volatile null_str = NULL;
+	volatile int zero = 0;
+
+	CHECK_FMT("plain text, no conversions");
+	CHECK_FMT("%d %d %d %i", 0, -1, INT_MIN, INT_MAX);
+	CHECK_FMT("%u %x %X", UINT_MAX, 0xdeadbeefu, 0xabcdefu);
+	CHECK_FMT("%ld %ld %lu %lx", LONG_MIN, LONG_MAX, ULONG_MAX, 0x1234abcdUL);
+	CHECK_FMT("%lld|%llu|%llx|%lli", LLONG_MIN, ULLONG_MAX, 0xfULL, -5LL);
+	CHECK_FMT("%zu %zd %zx", SIZE_MAX, (ssize_t)-7, (size_t)255);
+	CHECK_FMT("%c%c%%%s%s", 'a', 0x7f, "", "str");
+	CHECK_FMT("Host: bench-%ld.example:%ld\r\n", 3L, 8000L + zero);
+	/* Fallbacks. */
+	CHECK_FMT("%5d|%-5s|%05.1f|%+d|% d|%#x", 42, "ab", 3.14159, 7, 7, 255);
+	CHECK_FMT("%.3s|%*d|%hhd|%hd|%o|%e", "abcdef", 6, 9, 300, 70000, 8, 1.5);
+	CHECK_FMT("%s", null_str);
+	CHECK_FMT("%p", (void *)0x1234);
+	/* Output longer than the space left in the last chain. */
+	char pad[4090];
+	memset(pad, 'p', sizeof(pad));
+	evbuffer_drain(b, evbuffer_get_length(b));
+	evbuffer_add(b, pad, sizeof(pad));
+	cr_assert_eq(evbuffer_add_printf(b, "%d-%s", 123456789, "overflowing"), 21);
+	char *s = evt_contents(b, NULL);
+	cr_assert_str_eq(s + sizeof(pad), "123456789-overflowing");
 	free(s);
 	evbuffer_free(b);
 }
