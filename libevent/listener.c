@@ -16,6 +16,7 @@
  * RETRY_MAX_MSEC); the first successful accept resets the backoff.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -171,6 +172,15 @@ evconnlistener_new(struct event_base *base, evconnlistener_cb cb, void *ptr,
 			return NULL;
 		}
 	}
+	/* The accept loop runs until EAGAIN: a blocking socket would hang
+	 * it on the last round.  The caller should have made it nonblocking;
+	 * make sure. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		event_sock_warn(fd, "evconnlistener_new: fcntl(%d, O_NONBLOCK)", (int)fd);
+		return NULL;
+	}
+	if (flags & LEV_OPT_CLOSE_ON_EXEC)
+		fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 	lev = mm_calloc(1, sizeof(*lev));
 	if (lev == NULL) {
 		event_warn("evconnlistener_new: out of memory");

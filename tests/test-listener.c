@@ -275,12 +275,16 @@ Test(listener, user_socket_kept_without_close_on_free)
 	struct evconnlistener *lev;
 	volatile int *count = &a.count;
 
-	/* backlog 0: the socket is already listening. */
+	/* backlog 0: the socket is already listening.  (A blocking socket
+	 * would hang the accept loop: the listener makes it nonblocking.) */
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) & ~O_NONBLOCK);
 	lev = evconnlistener_new(base, accept_cb, &a, 0, 0, lfd);
 	cr_assert_not_null(lev);
 	cr_assert_eq(evconnlistener_get_fd(lev), lfd);
 	c = connect_to(&sin);
 	bt_loop_until(base, count, 5);
+	cr_assert_eq(a.count, 1);
+	cr_assert(fcntl(lfd, F_GETFL) & O_NONBLOCK);
 	evconnlistener_free(lev);
 	cr_assert_neq(fcntl(lfd, F_GETFD), -1, "the caller's socket was closed");
 	close(lfd);
