@@ -119,21 +119,28 @@ schedule_flush(struct bufferevent_sock *s)
 		++s->bevp.refcnt;
 }
 
-/* EV_WRITE armed exactly when there is output the kernel refused. */
+/*
+ * After a write attempt: EV_WRITE is armed exactly while the kernel
+ * refuses more (blocked: EAGAIN or a partial write).  Output left over
+ * for another reason (the write callback added more) goes out from the
+ * flush on the next loop iteration instead, without touching epoll.
+ */
 static void
-sync_write_event(struct bufferevent_sock *s)
+sync_write_event(struct bufferevent_sock *s, int blocked)
 {
 	struct bufferevent *bev = &s->bevp.bev;
-	int want;
 
 	if (s->connecting)
 		return; /* armed for the connect until it completes */
-	want = bufferevent__writing(&s->bevp) && sock_fd(s) >= 0 &&
-	    buf_len(bev->output) > 0;
-	if (want && !s->write_armed)
-		arm_write(s);
-	else if (!want && s->write_armed)
+	if (!bufferevent__writing(&s->bevp) || sock_fd(s) < 0 || buf_len(bev->output) == 0) {
 		disarm_write(s);
+	} else if (blocked) {
+		if (!s->write_armed)
+			arm_write(s);
+	} else if (!s->write_armed) {
+		/* From inside the flush this lands on the next iteration. */
+		schedule_flush(s);
+	}
 }
 
 /* A failed read or write: stop that direction and tell the user. */
@@ -150,7 +157,7 @@ report_io_error(struct bufferevent *bev, short dir, short what, int err)
  * Writes queued output until it is gone, the kernel pushes back, or a
  * rate limit stops us, then runs the write callback if the output fell to
  * the low watermark, and finally arms or disarms EV_WRITE to match what
- * is left.  Called with the lock and a reference held.
+ * is left (sync_write_event).  Called with the lock and a reference held.
  */
 static void
 write_some(struct bufferevent_sock *s)
@@ -159,6 +166,7 @@ write_some(struct bufferevent_sock *s)
 	struct bufferevent *bev = &bevp->bev;
 	evutil_socket_t fd = sock_fd(s);
 	ev_ssize_t total = 0;
+	int blocked = 0;
 
 	if (!bufferevent__writing(bevp) || fd < 0 || s->connecting)
 		goto out;
@@ -176,26 +184,32 @@ write_some(struct bufferevent_sock *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				blocked = 1;
 				break;
+			}
 			s->in_write = 0;
 			report_io_error(bev, EV_WRITE, BEV_EVENT_ERROR, errno);
 			goto out;
 		}
-		if (n == 0)
-			break; /* nothing taken: wait for the kernel */
+		if (n == 0) {
+			blocked = 1; /* nothing taken: wait for the kernel */
+			break;
+		}
 		total += n;
 		if (bevp->rate_limiting)
 			bufferevent__decrement_write_buckets(bevp, n);
-		if ((size_t)n < len && n < atmost)
-			break; /* partial write: the socket buffer is full */
+		if ((size_t)n < len && n < atmost) {
+			blocked = 1; /* partial write: the socket buffer is full */
+			break;
+		}
 	}
 	if (total > 0 && buf_len(bev->output) <= bev->wm_write.low)
 		bufferevent__run_writecb(bev, 0);
 	s->in_write = 0;
 out:
 	if (!bevp->freed)
-		sync_write_event(s);
+		sync_write_event(s, blocked);
 }
 
 static void

@@ -261,3 +261,62 @@ Test(syscalls, write_event_armed_only_on_backpressure)
 	event_base_free(base);
 	free(big);
 }
+
+/* A writer that refills its output from the write callback (a stream)
+ * while the reader keeps up: every chunk goes out from the flush, never
+ * through EV_WRITE, so epoll is never touched. */
+static int stream_left;
+
+static void
+stream_writecb(struct bufferevent *bev, void *arg)
+{
+	char chunk[1024];
+
+	(void)arg;
+	if (stream_left-- > 0) {
+		memset(chunk, 's', sizeof(chunk));
+		bufferevent_write(bev, chunk, sizeof(chunk));
+	}
+}
+
+static void
+stream_reader(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[65536];
+	ssize_t n;
+
+	(void)what;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		*(size_t *)arg += (size_t)n;
+}
+
+Test(syscalls, streaming_from_the_write_callback)
+{
+	int sv[2];
+	struct bufferevent *bev;
+	struct event *reader;
+	size_t got = 0;
+
+	base = event_base_new();
+	bt_socketpair(sv);
+	bev = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, NULL, stream_writecb, NULL, NULL);
+	reader = event_new(base, sv[1], EV_READ | EV_PERSIST, stream_reader, &got);
+	event_add(reader, NULL);
+	bt_loop_for(base, 0.01);
+	watch_fd[0] = sv[0];
+	watch_fd[1] = -1;
+	n_epoll_ctl = n_writes = 0;
+	counting = 1;
+	stream_left = 100;
+	bufferevent_write(bev, "go", 2);
+	bt_loop_for(base, 0.1);
+	counting = 0;
+	cr_assert_eq(got, 2 + 100 * 1024);
+	cr_assert_eq(n_writes, 101, "%ld writes", n_writes);
+	cr_assert_eq(n_epoll_ctl, 0, "%ld epoll_ctl while streaming", n_epoll_ctl);
+	event_free(reader);
+	bufferevent_free(bev);
+	close(sv[1]);
+	event_base_free(base);
+}
