@@ -171,3 +171,43 @@ Test(threads, listener_freed_while_accepting)
 	cr_assert_gt(accepted, 0);
 	stop_loop();
 }
+
+static void *
+lock_and_release(void *arg)
+{
+	bufferevent_lock(arg);
+	bufferevent_unlock(arg);
+	return NULL;
+}
+
+static void
+unlocked_readcb(struct bufferevent *bev, void *arg)
+{
+	pthread_t th;
+
+	/* Another thread can take the lock while we run: it is not held. */
+	pthread_create(&th, NULL, lock_and_release, bev);
+	pthread_join(th, NULL);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
+Test(threads, unlock_callbacks_run_without_the_lock)
+{
+	int sv[2], done = 0;
+	struct bufferevent *bev;
+	double end = bt_now() + 10;
+
+	bt_socketpair(sv);
+	bev = bufferevent_socket_new(base, sv[0], BEV_OPT_THREADSAFE | BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
+	cr_assert_not_null(bev);
+	bufferevent_setcb(bev, unlocked_readcb, NULL, NULL, &done);
+	bufferevent_enable(bev, EV_READ);
+	cr_assert_eq(write(sv[1], "u", 1), 1);
+	while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE) && bt_now() < end)
+		usleep(1000);
+	cr_assert(done, "the read callback did not complete (lock held?)");
+	bufferevent_free(bev);
+	close(sv[1]);
+	stop_loop();
+}
