@@ -29,18 +29,20 @@ void evthread__cond_free(void *cond);
 /* Waits on cond with lock held; 0 signalled, 1 timeout, -1 error. */
 int evthread__cond_wait(void *cond, void *lock, const struct timeval *tv);
 int evthread__cond_signal(void *cond, int broadcast);
+/* Frees global locks (libevent_global_shutdown). */
+void evthread__global_shutdown(void);
 /* The calling thread's id, or 0 when no id callback is installed. */
 unsigned long evthread__id(void);
 
-#define EVLOCK_LOCK(lock)                                  \
+#define EVLOCK_LOCK(lk)                                    \
 	do {                                                   \
-		if (lock)                                          \
-			evthread_lock_fns_.lock(0, (lock));            \
+		if (lk)                                            \
+			evthread_lock_fns_.lock(0, (lk));              \
 	} while (0)
-#define EVLOCK_UNLOCK(lock)                                \
+#define EVLOCK_UNLOCK(lk)                                  \
 	do {                                                   \
-		if (lock)                                          \
-			evthread_lock_fns_.unlock(0, (lock));          \
+		if (lk)                                            \
+			evthread_lock_fns_.unlock(0, (lk));            \
 	} while (0)
 
 #endif /* THREAD_INTERNAL_H_INCLUDED_ */

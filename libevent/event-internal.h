@@ -1,0 +1,277 @@
+/*
+ * event-internal.h: the event_base and what the core's files share.
+ *
+ * File map:  event.c (events: assign/add/del/active and accessors),
+ * event_base.c (bases, configuration, backend choice, reinit),
+ * event_loop.c (the loop and callback processing), timer.c (heap, common
+ * timeouts, clocks), evmap.c (fd/signal interest and kernel state),
+ * epoll.c poll.c select.c (backends), signal.c, notify.c (cross-thread
+ * wakeup), event_debug.c (debug mode, dump, foreach, invariants),
+ * event_compat.c (1.x global-base API).
+ */
+#ifndef EVENT_INTERNAL_H_INCLUDED_
+#define EVENT_INTERNAL_H_INCLUDED_
+
+#include <sys/queue.h>
+#include <sys/time.h>
+#include <signal.h>
+
+#include <event2/event.h>
+#include <event2/event_compat.h>
+#include <event2/event_struct.h>
+#include "defer-internal.h"
+#include "thread-internal.h"
+#include "minheap-internal.h"
+#include "evmap-internal.h"
+#include "evsignal-internal.h"
+
+/* Short names for the fields of struct event (layout is fixed by ABI). */
+#define ev_flags ev_evcallback.evcb_flags
+#define ev_pri ev_evcallback.evcb_pri
+#define ev_closure ev_evcallback.evcb_closure
+#define ev_callback ev_evcallback.evcb_cb_union.evcb_callback
+#define ev_arg ev_evcallback.evcb_arg
+#define ev_io_timeout ev_.ev_io.ev_timeout
+#define ev_ncalls ev_.ev_signal.ev_ncalls
+#define ev_pncalls ev_.ev_signal.ev_pncalls
+
+/* How the loop invokes a callback (evcb_closure). */
+enum evcb_closure_kind {
+	EV_CLOSURE_EVENT = 0,          /* cb(fd, res, arg), non-persistent */
+	EV_CLOSURE_EVENT_SIGNAL = 1,   /* cb once per caught signal */
+	EV_CLOSURE_EVENT_PERSIST = 2,  /* re-arms its timeout, then cb */
+	EV_CLOSURE_CB_SELF = 3,        /* deferred: selfcb(evcb, arg) */
+	EV_CLOSURE_CB_FINALIZE = 4,    /* deferred finalizer */
+	EV_CLOSURE_EVENT_FINALIZE = 5, /* evfinalize(ev, arg) */
+	EV_CLOSURE_EVENT_FINALIZE_FREE = 6 /* evfinalize, then free ev */
+};
+
+/* Modes of event_del_nolock_. */
+#define EVENT_DEL_NOBLOCK 0
+#define EVENT_DEL_BLOCK 1
+#define EVENT_DEL_AUTOBLOCK 2 /* block unless the event has EV_FINALIZE */
+#define EVENT_DEL_EVEN_IF_FINALIZING 3
+
+/*
+ * Common timeouts: a timeval whose tv_usec carries a magic tag and a queue
+ * index stands for "this duration, on that queue".  Real microseconds use
+ * the low 20 bits, so no valid timeval can carry the tag.
+ */
+#define COMMON_TIMEOUT_MICROSECONDS_MASK 0x000fffff
+#define COMMON_TIMEOUT_IDX_MASK 0x0ff00000
+#define COMMON_TIMEOUT_IDX_SHIFT 20
+#define COMMON_TIMEOUT_MASK 0xf0000000
+#define COMMON_TIMEOUT_MAGIC 0x50000000
+#define MAX_COMMON_TIMEOUTS 256
+
+struct common_timeout_list {
+	struct event_list events;   /* ordered by expiry */
+	struct timeval duration;    /* encoded, as handed to the user */
+	struct event timeout_event; /* fires at the head's expiry */
+	struct event_base *base;
+};
+
+/* One backend.  A backend only talks to the kernel; evmap.c decides. */
+struct eventop {
+	const char *name;
+	/* Allocates backend state; NULL on failure. */
+	void *(*init)(struct event_base *);
+	/* Makes the kernel watch exactly what io wants for fd, updating io's
+	 * kernel-state fields.  0 on success, -1 (logged) on failure. */
+	int (*apply)(struct event_base *, int fd, struct evmap_io *io);
+	/* Waits up to tv (NULL: forever), releasing the base lock while
+	 * blocked, and reports ready fds through evmap__io_active.
+	 * 0 on success (also on EINTR), -1 on failure. */
+	int (*dispatch)(struct event_base *, struct timeval *tv);
+	void (*dealloc)(struct event_base *);
+	int need_reinit; /* kernel state does not survive fork */
+	int features;    /* EV_FEATURE_* */
+};
+
+extern const struct eventop epollops;
+extern const struct eventop pollops;
+extern const struct eventop selectops;
+
+struct event_config_entry {
+	TAILQ_ENTRY(event_config_entry) next;
+	char *avoid_method;
+};
+
+struct event_config {
+	TAILQ_HEAD(event_configq, event_config_entry) entries;
+	int n_cpus_hint;
+	struct timeval max_dispatch_interval;
+	int max_dispatch_callbacks;
+	int limit_callbacks_after_prio;
+	int require_features;
+	int flags;
+};
+
+TAILQ_HEAD(evcallback_list, event_callback);
+LIST_HEAD(once_event_list, event_once);
+
+/* An event_base_once() allocation, freed after it fires or with the base. */
+struct event_once {
+	LIST_ENTRY(event_once) next_once;
+	struct event ev;
+	event_callback_fn cb;
+	void *arg;
+};
+
+struct event_base {
+	const struct eventop *evsel;
+	void *evbase;               /* backend state */
+	int flags;                  /* event_base_config_flag */
+
+	/* Interest: fds and signals, and the fds whose change is queued. */
+	struct event_io_map io;
+	struct event_signal_map sigmap;
+	int *changed_fds;
+	int n_changed, changed_cap;
+
+	struct evsig_info sig;
+
+	/* Counts for event_base_get_num_events/_max_events. */
+	int event_count, event_count_max;
+	int event_count_active, event_count_active_max;
+	int n_queued_callbacks; /* everything on the active queues, internal too */
+	int virtual_event_count, virtual_event_count_max;
+
+	/* Loop control. */
+	int event_gotterm, event_break, event_continue;
+	int running_loop;
+	int event_running_priority;
+	int n_deferreds_queued;
+
+	/* Activation queues, one per priority, plus "next iteration". */
+	struct evcallback_list *activequeues;
+	int nactivequeues;
+	struct evcallback_list active_later_queue;
+
+	/* Dispatch-interval limits (see event_config_set_max_dispatch_interval). */
+	struct timeval max_dispatch_time;
+	int max_dispatch_callbacks;
+	int limit_callbacks_after_prio;
+
+	/* Timers: a heap, plus the common-timeout queues. */
+	struct min_heap timeheap;
+	struct common_timeout_list **common_timeout_queues;
+	int n_common_timeouts, n_common_timeouts_allocated;
+	struct common_timeout_list *auto_fifo_cache[64]; /* by duration hash */
+	int n_auto_fifos;
+
+	/* Time: cached monotonic time and the wall-clock offset. */
+	struct timeval tv_cache;
+	struct timeval tv_clock_diff;  /* wall = monotonic + diff */
+	time_t last_updated_clock_diff;
+	int precise_clock;
+
+	/* Threads. */
+	unsigned long th_owner_id;     /* thread running the loop */
+	void *th_base_lock;
+	struct event_callback *current_event;
+	void *current_event_cond;
+	int current_event_waiters;
+
+	/* Cross-thread wakeup (notify.c). */
+	int th_notify_fd;
+	struct event th_notify;
+	int is_notify_pending;
+	int (*th_notify_fn)(struct event_base *);
+
+	struct once_event_list once_events;
+};
+
+#define EVBASE_ACQUIRE_LOCK(base) EVLOCK_LOCK((base)->th_base_lock)
+#define EVBASE_RELEASE_LOCK(base) EVLOCK_UNLOCK((base)->th_base_lock)
+/* True when the caller is the thread running base's loop (or no loop,
+ * or no threading). */
+#define EVBASE_IN_THREAD(base) \
+	(!(base)->th_base_lock || evthread__id() == (base)->th_owner_id)
+#define EVBASE_NEED_NOTIFY(base) \
+	((base)->running_loop && (base)->th_notify_fn && !EVBASE_IN_THREAD(base))
+
+/* Queued callbacks of any kind: whether the loop has work to run. */
+#define N_ACTIVE_CALLBACKS(base) ((base)->n_queued_callbacks)
+
+static inline struct event *
+event_callback_to_event(struct event_callback *evcb)
+{
+	return (struct event *)evcb;
+}
+
+static inline struct event_callback *
+event_to_event_callback(struct event *ev)
+{
+	return &ev->ev_evcallback;
+}
+
+/* ---- event.c ---- */
+/* Every *_nolock_ function expects the base lock held. */
+int event_add_nolock_(struct event *ev, const struct timeval *tv, int tv_is_absolute);
+int event_del_nolock_(struct event *ev, int blocking);
+void event_active_nolock_(struct event *ev, int res, short count);
+int event_remove_timer_nolock_(struct event *ev);
+/* Takes ev off its timer only, keeping a persistent event's interval. */
+void event__unschedule_timer(struct event *ev);
+/* Activation queues. */
+int event_callback_activate_nolock_(struct event_base *, struct event_callback *);
+void event_callback_activate_later_nolock_(struct event_base *, struct event_callback *);
+int event_callback_cancel_nolock_(struct event_base *, struct event_callback *, int even_if_finalizing);
+void event_queue_remove_active(struct event_base *, struct event_callback *);
+void event_queue_remove_active_later(struct event_base *, struct event_callback *);
+/* Wakes the loop if another thread runs it. */
+void event_base_notify_if_needed(struct event_base *base);
+
+/* ---- event_base.c ---- */
+extern struct event_base *event_global_current_base_;
+/* The base used by NULL-base API calls and the 1.x API. */
+#define event__current_base() (event_global_current_base_)
+
+/* ---- event_loop.c ---- */
+int event_base_has_events(struct event_base *base);
+
+/* ---- timer.c ---- */
+/* Monotonic now, from the cache while the loop holds one. */
+int event__gettime(struct event_base *base, struct timeval *tp);
+void event__clear_time_cache(struct event_base *base);
+void event__update_time_cache(struct event_base *base);
+int event__is_common_timeout(const struct timeval *tv, const struct event_base *base);
+/* If rel's duration has (or may get) an automatic FIFO, stores the tagged
+ * duration in *tagged and returns 1; 0 means "use the heap". */
+int event__auto_fifo(struct event_base *base, const struct timeval *rel,
+    struct timeval *tagged);
+void event__timer_insert(struct event_base *base, struct event *ev);
+void event__timer_remove(struct event_base *base, struct event *ev);
+/* How long the loop may wait: *tv_p set to NULL (forever) or tv. */
+int event__timeout_next(struct event_base *base, struct timeval **tv_p);
+/* Activates every expired timer. */
+void event__timeout_process(struct event_base *base);
+/* Wall-clock expiry of a monotonic (possibly tagged) expiry. */
+void event__mono_to_wall(struct event_base *base, const struct timeval *mono,
+    struct timeval *wall);
+void event__free_common_timeouts(struct event_base *base);
+int event__monotonic_now(int precise, struct timeval *tp);
+
+/* ---- notify.c ---- */
+/* Sets up the eventfd that wakes base's loop from other threads.  0/-1. */
+int event__make_notifiable(struct event_base *base);
+/* Recreates it in a forked child (no-op when the base had none). */
+int event__make_notifiable_reinit(struct event_base *base);
+void event__notify_free(struct event_base *base);
+
+/* ---- event_debug.c ---- */
+extern int event_debug_mode_on_;
+/* Debug-mode registry of assigned events. */
+void event_debug__note_setup(const struct event *ev);
+void event_debug__note_teardown(const struct event *ev);
+void event_debug__note_add(const struct event *ev);
+void event_debug__note_del(const struct event *ev);
+/* 0 if ev is usable for op; logs and returns -1 in debug mode when not. */
+int event_debug__assert_is_setup(const struct event *ev, const char *op);
+int event_debug__assert_not_added(const struct event *ev);
+void event_debug__free_map(void);
+/* Walks evmap, heap and queues; calls event_errx on a broken invariant. */
+void event_base_assert_ok_nolock_(struct event_base *base);
+
+#endif /* EVENT_INTERNAL_H_INCLUDED_ */

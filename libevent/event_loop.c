@@ -1,0 +1,409 @@
+/*
+ * event_loop.c: event_base_loop and the running of callbacks.
+ *
+ * One iteration: decide how long to wait (zero if callbacks are already
+ * active), apply the queued interest changes, wait in the backend, expire
+ * timers, then run the most urgent non-empty activation queue.  Callbacks
+ * run with the base lock released.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "event-internal.h"
+#include "log-internal.h"
+#include "mm-internal.h"
+
+int
+event_base_has_events(struct event_base *base)
+{
+	return base->event_count > 0 || base->virtual_event_count > 0;
+}
+
+/* Re-arms a persistent event's timeout before its callback runs.  Fired
+ * by its timer, the next expiry follows the previous one (no drift);
+ * fired by I/O, it counts from now.  Never earlier than now. */
+static void
+persist_rearm(struct event_base *base, struct event *ev)
+{
+	if (!evutil_timerisset(&ev->ev_io_timeout))
+		return;
+	struct timeval now, run_at, delay = ev->ev_io_timeout, tagged;
+	/* Stay on the same FIFO: the user's common timeout, or the automatic
+	 * one for this duration. */
+	if (!event__is_common_timeout(&delay, base) && event__auto_fifo(base, &delay, &tagged))
+		delay = tagged;
+	int common = event__is_common_timeout(&delay, base);
+	unsigned tag = common ? (delay.tv_usec & ~COMMON_TIMEOUT_MICROSECONDS_MASK) : 0;
+	delay.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+
+	event__gettime(base, &now);
+	if (ev->ev_res & EV_TIMEOUT) {
+		struct timeval last = ev->ev_timeout;
+		last.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+		evutil_timeradd(&last, &delay, &run_at);
+		if (evutil_timercmp(&run_at, &now, <))
+			evutil_timeradd(&now, &delay, &run_at);
+	} else {
+		evutil_timeradd(&now, &delay, &run_at);
+	}
+	run_at.tv_usec |= tag;
+	struct timeval keep = ev->ev_io_timeout;
+	event_add_nolock_(ev, &run_at, 1);
+	ev->ev_io_timeout = keep;
+}
+
+/* Runs a signal event once per caught signal, stoppable by event_del. */
+static void
+run_signal(struct event_base *base, struct event *ev)
+{
+	short ncalls = ev->ev_ncalls;
+	/* event_del() zeroes our counter through ev_pncalls (and clears the
+	 * pointer), which stops the loop without touching ev again. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+	if (ncalls)
+		ev->ev_pncalls = &ncalls;
+#pragma GCC diagnostic pop
+	EVBASE_RELEASE_LOCK(base);
+	while (ncalls) {
+		ncalls--;
+		ev->ev_ncalls = ncalls;
+		if (ncalls == 0)
+			ev->ev_pncalls = NULL;
+		ev->ev_callback(ev->ev_fd, ev->ev_res, ev->ev_arg);
+		EVBASE_ACQUIRE_LOCK(base);
+		int stop = base->event_break;
+		EVBASE_RELEASE_LOCK(base);
+		if (stop) {
+			if (ncalls)
+				ev->ev_pncalls = NULL;
+			return;
+		}
+	}
+}
+
+/* Takes evcb off its queue (deleting a non-persistent event) and runs it.
+ * Called and returns with the lock held; releases it around the call. */
+static void
+run_callback(struct event_base *base, struct event_callback *evcb)
+{
+	struct event *ev = NULL;
+	if (evcb->evcb_flags & EVLIST_INIT) {
+		ev = event_callback_to_event(evcb);
+		if ((ev->ev_events & EV_PERSIST) || (ev->ev_flags & EVLIST_FINALIZING))
+			event_queue_remove_active(base, evcb);
+		else
+			event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+	} else {
+		event_queue_remove_active(base, evcb);
+	}
+	base->current_event = evcb;
+	base->current_event_waiters = 0;
+
+	switch (evcb->evcb_closure) {
+	case EV_CLOSURE_EVENT_SIGNAL:
+		run_signal(base, ev);
+		break;
+	case EV_CLOSURE_EVENT_PERSIST:
+		persist_rearm(base, ev);
+		/* fall through */
+	case EV_CLOSURE_EVENT: {
+		event_callback_fn cb = ev->ev_callback;
+		evutil_socket_t fd = ev->ev_fd;
+		short res = ev->ev_res;
+		void *arg = ev->ev_arg;
+		EVBASE_RELEASE_LOCK(base);
+		cb(fd, res, arg);
+		break;
+	}
+	case EV_CLOSURE_CB_SELF: {
+		deferred_cb_fn cb = evcb->evcb_cb_union.evcb_selfcb;
+		EVBASE_RELEASE_LOCK(base);
+		cb(evcb, evcb->evcb_arg);
+		break;
+	}
+	case EV_CLOSURE_EVENT_FINALIZE:
+	case EV_CLOSURE_EVENT_FINALIZE_FREE: {
+		event_finalize_callback_fn cb = ev->ev_evcallback.evcb_cb_union.evcb_evfinalize;
+		int free_it = evcb->evcb_closure == EV_CLOSURE_EVENT_FINALIZE_FREE;
+		base->current_event = NULL;
+		ev->ev_flags &= ~EVLIST_FINALIZING;
+		EVBASE_RELEASE_LOCK(base);
+		cb(ev, ev->ev_arg);
+		event_debug__note_teardown(ev);
+		if (free_it)
+			mm_free(ev);
+		break;
+	}
+	case EV_CLOSURE_CB_FINALIZE: {
+		void (*cb)(struct event_callback *, void *) = evcb->evcb_cb_union.evcb_cbfinalize;
+		base->current_event = NULL;
+		evcb->evcb_flags &= ~EVLIST_FINALIZING;
+		EVBASE_RELEASE_LOCK(base);
+		cb(evcb, evcb->evcb_arg);
+		break;
+	}
+	default:
+		event_errx(1, "run_callback: unknown closure %d", evcb->evcb_closure);
+	}
+	EVBASE_ACQUIRE_LOCK(base);
+	base->current_event = NULL;
+	if (base->current_event_waiters) {
+		base->current_event_waiters = 0;
+		evthread__cond_signal(base->current_event_cond, 1);
+	}
+}
+
+/* Has the dispatch-interval limit been reached? */
+static int
+over_limit(struct event_base *base, int count, const struct timeval *endtime)
+{
+	if (count >= base->max_dispatch_callbacks)
+		return 1;
+	if (endtime) {
+		struct timeval now;
+		event__monotonic_now(base->precise_clock, &now);
+		if (evutil_timercmp(&now, endtime, >=))
+			return 1;
+	}
+	return 0;
+}
+
+/* Runs queue q.  Returns the number of non-internal callbacks run, or -1
+ * when a loopbreak stopped it. */
+static int
+process_queue(struct event_base *base, struct evcallback_list *q, int limited,
+    const struct timeval *endtime)
+{
+	int count = 0;
+	struct event_callback *evcb;
+	while ((evcb = TAILQ_FIRST(q))) {
+		if (!(evcb->evcb_flags & EVLIST_INTERNAL))
+			count++;
+		run_callback(base, evcb);
+		if (base->event_break)
+			return -1;
+		if (limited && over_limit(base, count, endtime))
+			return count;
+		if (base->event_continue)
+			break;
+	}
+	return count;
+}
+
+/* Runs the most urgent callbacks.  Returns the number of non-internal
+ * callbacks run, or -1 after a loopbreak. */
+static int
+process_active(struct event_base *base)
+{
+	struct timeval endtime_buf, *endtime = NULL;
+	int c = 0;
+
+	if (base->max_dispatch_time.tv_sec >= 0) {
+		event__monotonic_now(base->precise_clock, &endtime_buf);
+		evutil_timeradd(&endtime_buf, &base->max_dispatch_time, &endtime_buf);
+		endtime = &endtime_buf;
+	}
+	for (int i = 0; i < base->nactivequeues; i++) {
+		if (TAILQ_EMPTY(&base->activequeues[i]))
+			continue;
+		base->event_running_priority = i;
+		int limited = i >= base->limit_callbacks_after_prio;
+		c = process_queue(base, &base->activequeues[i], limited,
+		    limited ? endtime : NULL);
+		if (c != 0)
+			break; /* real work done (or a break): poll again first */
+	}
+	base->event_running_priority = -1;
+	return c;
+}
+
+static void
+move_active_later(struct event_base *base)
+{
+	struct event_callback *evcb;
+	while ((evcb = TAILQ_FIRST(&base->active_later_queue))) {
+		TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
+		/* Still in a list either way: the counts do not change. */
+		evcb->evcb_flags = (evcb->evcb_flags & ~EVLIST_ACTIVE_LATER) | EVLIST_ACTIVE;
+		TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
+	}
+}
+
+/* One wait in the backend, with the changes applied first. */
+static int
+wait_once(struct event_base *base, int flags)
+{
+	struct timeval tv, *tv_p = &tv;
+
+	if (N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
+	    !TAILQ_EMPTY(&base->active_later_queue))
+		evutil_timerclear(&tv);
+	else if (event__timeout_next(base, &tv_p) < 0)
+		return -1;
+	move_active_later(base);
+	event__clear_time_cache(base);
+	if (evmap__apply_changes(base) < 0) {
+		/* Logged by the backend; events on a bad fd simply never fire,
+		 * as with a direct epoll_ctl failure in libevent. */
+	}
+	int r = base->evsel->dispatch(base, tv_p);
+	event__update_time_cache(base);
+	return r;
+}
+
+int
+event_base_loop(struct event_base *base, int flags)
+{
+	int retval = 0;
+
+	if (!base)
+		base = event__current_base();
+	if (!base) {
+		event_warnx("event_base_loop: no event base");
+		return -1;
+	}
+	EVBASE_ACQUIRE_LOCK(base);
+	if (base->running_loop) {
+		event_warnx("event_base_loop: reentrant invocation; only one "
+		    "event_base_loop can run on a base at once");
+		EVBASE_RELEASE_LOCK(base);
+		return -1;
+	}
+	base->running_loop = 1;
+	event__clear_time_cache(base);
+	base->th_owner_id = evthread__id();
+	base->event_gotterm = base->event_break = 0;
+
+	for (;;) {
+		base->event_continue = 0;
+		base->n_deferreds_queued = 0;
+		if (base->event_gotterm || base->event_break)
+			break;
+		if (!(flags & EVLOOP_NO_EXIT_ON_EMPTY) && !event_base_has_events(base) &&
+		    TAILQ_EMPTY(&base->active_later_queue)) {
+			event_debug(("event_base_loop: no events registered"));
+			retval = 1;
+			break;
+		}
+		if (wait_once(base, flags) < 0) {
+			retval = -1;
+			break;
+		}
+		event__timeout_process(base);
+		if (N_ACTIVE_CALLBACKS(base)) {
+			int n = process_active(base);
+			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
+				break;
+		} else if (flags & EVLOOP_NONBLOCK) {
+			break;
+		}
+		if (event_debug_mode_on_)
+			event_base_assert_ok_nolock_(base);
+	}
+	event__clear_time_cache(base);
+	base->running_loop = 0;
+	EVBASE_RELEASE_LOCK(base);
+	return retval;
+}
+
+int
+event_base_dispatch(struct event_base *base)
+{
+	return event_base_loop(base, 0);
+}
+
+/* ---- stopping ------------------------------------------------------------- */
+
+static void
+loopexit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct event_base *base = arg;
+	base->event_gotterm = 1;
+}
+
+int
+event_base_loopexit(struct event_base *base, const struct timeval *tv)
+{
+	if (!base)
+		base = event__current_base();
+	if (!base) {
+		event_warnx("event_base_loopexit: no event base");
+		return -1;
+	}
+	return event_base_once(base, -1, EV_TIMEOUT, loopexit_cb, base, tv);
+}
+
+static int
+set_loop_flag(struct event_base *base, int *flag, const char *what)
+{
+	if (!base)
+		base = event__current_base();
+	if (!base) {
+		event_warnx("%s: no event base", what);
+		return -1;
+	}
+	EVBASE_ACQUIRE_LOCK(base);
+	if (flag == NULL)
+		base->event_break = 1;
+	else
+		base->event_continue = 1;
+	if (EVBASE_NEED_NOTIFY(base))
+		base->th_notify_fn(base);
+	EVBASE_RELEASE_LOCK(base);
+	return 0;
+}
+
+int
+event_base_loopbreak(struct event_base *base)
+{
+	return set_loop_flag(base, NULL, "event_base_loopbreak");
+}
+
+int
+event_base_loopcontinue(struct event_base *base)
+{
+	static int token;
+	return set_loop_flag(base, &token, "event_base_loopcontinue");
+}
+
+static int
+get_loop_flag(struct event_base *base, int which)
+{
+	if (!base)
+		base = event__current_base();
+	if (!base)
+		return -1;
+	EVBASE_ACQUIRE_LOCK(base);
+	int r = which ? base->event_break : base->event_gotterm;
+	EVBASE_RELEASE_LOCK(base);
+	return r;
+}
+
+int
+event_base_got_exit(struct event_base *base)
+{
+	return get_loop_flag(base, 0);
+}
+
+int
+event_base_got_break(struct event_base *base)
+{
+	return get_loop_flag(base, 1);
+}
+
+struct event *
+event_base_get_running_event(struct event_base *base)
+{
+	if (!base)
+		base = event__current_base();
+	if (!base)
+		return NULL;
+	struct event *ev = NULL;
+	EVBASE_ACQUIRE_LOCK(base);
+	if (EVBASE_IN_THREAD(base) && base->current_event &&
+	    (base->current_event->evcb_flags & EVLIST_INIT))
+		ev = event_callback_to_event(base->current_event);
+	EVBASE_RELEASE_LOCK(base);
+	return ev;
+}
