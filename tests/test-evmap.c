@@ -35,7 +35,11 @@
 
 static int n_ctl, n_ctl_op[4], n_wait;
 
-int
+/* Default visibility: the build hides symbols unless told otherwise, and a
+ * hidden definition would not interpose on the library's calls. */
+#define INTERPOSE __attribute__((visibility("default")))
+
+INTERPOSE int
 epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	static int (*real)(int, int, int, struct epoll_event *);
@@ -49,7 +53,7 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return real(epfd, op, fd, ev);
 }
 
-int
+INTERPOSE int
 epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	static int (*real)(int, struct epoll_event *, int, int);
