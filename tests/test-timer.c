@@ -453,37 +453,81 @@ TU_BACKEND_TEST(timer, common_timeout_del_and_readd, .timeout = 10)
 
 /* ---- ordering --------------------------------------------------------------- */
 
+enum { N_ORDER = 100 };
+static struct event *order_ev[N_ORDER];
+static int order_perm[N_ORDER];
+
+/*
+ * Adds every timer from inside a callback, where the loop's cached time
+ * gives all of them the same "now": deadlines then differ exactly by
+ * their durations, whatever the clock's granularity or a preemption in
+ * the middle of the adds.
+ */
+static int order_block_ms;
+
+static void
+add_all_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int i;
+
+	for (i = 0; i < N_ORDER; i++) {
+		struct timeval tv = tu_tv_ms(5 + 2 * order_perm[i]);
+
+		cr_assert_eq(evtimer_add(order_ev[i], &tv), 0);
+	}
+	if (order_block_ms)
+		tu_sleep_ms(order_block_ms);
+}
+
+static void run_order_case(const char *method);
+
 TU_BACKEND_TEST(timer, many_timers_fire_in_deadline_order, .timeout = 20)
 {
+	run_order_case(method);
+}
+
+/*
+ * The callback that adds the timers then blocks until all of them are
+ * overdue, so one loop iteration finds them all expired: they must still
+ * run in deadline order (stock does; any second-stage activation, such
+ * as a FIFO's own timer, must not let a later deadline overtake).
+ */
+TU_BACKEND_TEST(timer, overdue_timers_run_in_deadline_order, .timeout = 20)
+{
+	order_block_ms = 260;
+	run_order_case(method);
+}
+
+static void
+run_order_case(const char *method)
+{
 	struct event_base *base = tu_base_new(method, 0);
-	enum { N = 100 };
-	struct event *ev[N];
-	int perm[N], i, j, tmp;
+	struct event *starter = evtimer_new(base, add_all_cb, NULL);
+	struct timeval zero = { 0, 0 };
+	int i, j, tmp;
 	unsigned seed = 12345;
 
-	for (i = 0; i < N; i++)
-		perm[i] = i;
-	for (i = N - 1; i > 0; i--) {
+	for (i = 0; i < N_ORDER; i++)
+		order_perm[i] = i;
+	for (i = N_ORDER - 1; i > 0; i--) {
 		seed = seed * 1103515245u + 12345u;
 		j = (int)((seed >> 8) % (unsigned)(i + 1));
-		tmp = perm[i];
-		perm[i] = perm[j];
-		perm[j] = tmp;
+		tmp = order_perm[i];
+		order_perm[i] = order_perm[j];
+		order_perm[j] = tmp;
 	}
-	start_clock();
 	/* Deadlines 2 ms apart, added in shuffled order. */
-	for (i = 0; i < N; i++) {
-		struct timeval tv = tu_tv_ms(5 + 2 * perm[i]);
-
-		ev[i] = evtimer_new(base, fire_cb, (void *)(intptr_t)perm[i]);
-		cr_assert_eq(evtimer_add(ev[i], &tv), 0);
-	}
+	for (i = 0; i < N_ORDER; i++)
+		order_ev[i] = evtimer_new(base, fire_cb, (void *)(intptr_t)order_perm[i]);
+	start_clock();
+	cr_assert_eq(evtimer_add(starter, &zero), 0);
 	cr_assert_eq(event_base_dispatch(base), 1);
-	cr_assert_eq(n_fires, N);
-	for (i = 0; i < N; i++)
+	cr_assert_eq(n_fires, N_ORDER);
+	for (i = 0; i < N_ORDER; i++)
 		cr_assert_eq(fire_id[i], i, "firing %d was timer %d", i, fire_id[i]);
-	for (i = 0; i < N; i++)
-		event_free(ev[i]);
+	for (i = 0; i < N_ORDER; i++)
+		event_free(order_ev[i]);
+	event_free(starter);
 	tu_base_free(base);
 }
 
