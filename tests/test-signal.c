@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -210,7 +211,9 @@ TU_BACKEND_TEST(signal, base_free_restores_handler, .timeout = 10)
 	cr_assert_eq(disposition(SIGUSR1), own_handler);
 	raise(SIGUSR1);
 	cr_assert_eq(n_own, 1);
-	event_free(s);
+	/* event_free would reach into the freed base; the struct itself came
+	 * from the default allocator. */
+	free(s);
 }
 
 TU_BACKEND_TEST(signal, timeout_on_signal_event, .timeout = 10)
@@ -288,7 +291,7 @@ TU_BACKEND_TEST(signal, next_base_after_free, .timeout = 10)
 	run_one_raise(b1, 0);
 	cr_assert_eq(evsignal_add(left, NULL), 0);
 	tu_base_free(b1);	/* with a signal event still added */
-	event_free(left);
+	free(left);	/* not event_free: its base is gone */
 	b2 = tu_base_new(method, 0);
 	run_one_raise(b2, 1);
 	cr_assert_eq(n_sig[2], 0);
