@@ -45,12 +45,8 @@ sync_clock_diff(struct event_base *base, const struct timeval *mono)
 }
 
 int
-event__gettime(struct event_base *base, struct timeval *tp)
+event__gettime_slow(struct event_base *base, struct timeval *tp)
 {
-	if (base->tv_cache.tv_sec) {
-		*tp = base->tv_cache;
-		return 0;
-	}
 	if (event__monotonic_now(base->precise_clock, tp) < 0) {
 		event_warn("clock_gettime");
 		return -1;
@@ -140,14 +136,6 @@ static inline int
 common_idx(const struct timeval *tv)
 {
 	return (tv->tv_usec & COMMON_TIMEOUT_IDX_MASK) >> COMMON_TIMEOUT_IDX_SHIFT;
-}
-
-int
-event__is_common_timeout(const struct timeval *tv, const struct event_base *base)
-{
-	if ((tv->tv_usec & COMMON_TIMEOUT_MASK) != COMMON_TIMEOUT_MAGIC)
-		return 0;
-	return common_idx(tv) < base->n_common_timeouts;
 }
 
 static struct common_timeout_list *
