@@ -233,10 +233,27 @@ int event_base_has_events(struct event_base *base);
 
 /* ---- timer.c ---- */
 /* Monotonic now, from the cache while the loop holds one. */
-int event__gettime(struct event_base *base, struct timeval *tp);
+int event__gettime_slow(struct event_base *base, struct timeval *tp);
+static inline int
+event__gettime(struct event_base *base, struct timeval *tp)
+{
+	if (base->tv_cache.tv_sec) {
+		*tp = base->tv_cache;
+		return 0;
+	}
+	return event__gettime_slow(base, tp);
+}
 void event__clear_time_cache(struct event_base *base);
 void event__update_time_cache(struct event_base *base);
-int event__is_common_timeout(const struct timeval *tv, const struct event_base *base);
+/* Does tv carry the tag of one of base's common-timeout FIFOs? */
+static inline int
+event__is_common_timeout(const struct timeval *tv, const struct event_base *base)
+{
+	if ((tv->tv_usec & COMMON_TIMEOUT_MASK) != COMMON_TIMEOUT_MAGIC)
+		return 0;
+	return ((tv->tv_usec & COMMON_TIMEOUT_IDX_MASK) >> COMMON_TIMEOUT_IDX_SHIFT) <
+	    base->n_common_timeouts;
+}
 /* If rel's duration has (or may get) an automatic FIFO, stores the tagged
  * duration in *tagged and returns 1; 0 means "use the heap". */
 int event__auto_fifo(struct event_base *base, const struct timeval *rel,
@@ -265,11 +282,34 @@ extern int event_debug_mode_on_;
 /* Debug-mode registry of assigned events. */
 void event_debug__note_setup(const struct event *ev);
 void event_debug__note_teardown(const struct event *ev);
-void event_debug__note_add(const struct event *ev);
-void event_debug__note_del(const struct event *ev);
+void event_debug__note_add_slow(const struct event *ev);
+void event_debug__note_del_slow(const struct event *ev);
+int event_debug__assert_is_setup_slow(const struct event *ev, const char *op);
+int event_debug__assert_not_added_slow(const struct event *ev);
+/* The checks cost one predictable branch unless debug mode is on. */
+static inline void
+event_debug__note_add(const struct event *ev)
+{
+	if (event_debug_mode_on_)
+		event_debug__note_add_slow(ev);
+}
+static inline void
+event_debug__note_del(const struct event *ev)
+{
+	if (event_debug_mode_on_)
+		event_debug__note_del_slow(ev);
+}
 /* 0 if ev is usable for op; logs and returns -1 in debug mode when not. */
-int event_debug__assert_is_setup(const struct event *ev, const char *op);
-int event_debug__assert_not_added(const struct event *ev);
+static inline int
+event_debug__assert_is_setup(const struct event *ev, const char *op)
+{
+	return event_debug_mode_on_ ? event_debug__assert_is_setup_slow(ev, op) : 0;
+}
+static inline int
+event_debug__assert_not_added(const struct event *ev)
+{
+	return event_debug_mode_on_ ? event_debug__assert_not_added_slow(ev) : 0;
+}
 void event_debug__free_map(void);
 /* Walks evmap, heap and queues; calls event_errx on a broken invariant. */
 void event_base_assert_ok_nolock_(struct event_base *base);

@@ -147,19 +147,19 @@ set_added(const struct event *ev, int added)
 }
 
 void
-event_debug__note_add(const struct event *ev)
+event_debug__note_add_slow(const struct event *ev)
 {
 	set_added(ev, 1);
 }
 
 void
-event_debug__note_del(const struct event *ev)
+event_debug__note_del_slow(const struct event *ev)
 {
 	set_added(ev, 0);
 }
 
 int
-event_debug__assert_is_setup(const struct event *ev, const char *op)
+event_debug__assert_is_setup_slow(const struct event *ev, const char *op)
 {
 	if (!event_debug_mode_on_)
 		return 0;
@@ -174,7 +174,7 @@ event_debug__assert_is_setup(const struct event *ev, const char *op)
 }
 
 int
-event_debug__assert_not_added(const struct event *ev)
+event_debug__assert_not_added_slow(const struct event *ev)
 {
 	if (!event_debug_mode_on_)
 		return 0;
