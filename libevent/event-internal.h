@@ -134,6 +134,7 @@ struct event_base {
 	/* Counts for event_base_get_num_events/_max_events. */
 	int event_count, event_count_max;
 	int event_count_active, event_count_active_max;
+	int n_queued_callbacks; /* everything on the active queues, internal too */
 	int virtual_event_count, virtual_event_count_max;
 
 	/* Loop control. */
@@ -156,6 +157,8 @@ struct event_base {
 	struct min_heap timeheap;
 	struct common_timeout_list **common_timeout_queues;
 	int n_common_timeouts, n_common_timeouts_allocated;
+	struct common_timeout_list *auto_fifo_cache[64]; /* by duration hash */
+	int n_auto_fifos;
 
 	/* Time: cached monotonic time and the wall-clock offset. */
 	struct timeval tv_cache;
@@ -188,7 +191,8 @@ struct event_base {
 #define EVBASE_NEED_NOTIFY(base) \
 	((base)->running_loop && (base)->th_notify_fn && !EVBASE_IN_THREAD(base))
 
-#define N_ACTIVE_CALLBACKS(base) ((base)->event_count_active)
+/* Queued callbacks of any kind: whether the loop has work to run. */
+#define N_ACTIVE_CALLBACKS(base) ((base)->n_queued_callbacks)
 
 static inline struct event *
 event_callback_to_event(struct event_callback *evcb)
@@ -233,6 +237,10 @@ int event__gettime(struct event_base *base, struct timeval *tp);
 void event__clear_time_cache(struct event_base *base);
 void event__update_time_cache(struct event_base *base);
 int event__is_common_timeout(const struct timeval *tv, const struct event_base *base);
+/* If rel's duration has (or may get) an automatic FIFO, stores the tagged
+ * duration in *tagged and returns 1; 0 means "use the heap". */
+int event__auto_fifo(struct event_base *base, const struct timeval *rel,
+    struct timeval *tagged);
 void event__timer_insert(struct event_base *base, struct event *ev);
 void event__timer_remove(struct event_base *base, struct event *ev);
 /* How long the loop may wait: *tv_p set to NULL (forever) or tv. */

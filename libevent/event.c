@@ -156,34 +156,43 @@ event_priority_set(struct event *ev, int pri)
 
 /* ---- counting ------------------------------------------------------------ */
 
-/* An event counts as added while it is inserted or has a timeout. */
+/*
+ * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the
+ * base's lists (I/O map, timers, activation queues), as libevent 2.1
+ * reports it; internal callbacks never count.
+ */
+#define EVLIST_COUNTED (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
+
 static void
-count_added(struct event_base *base, struct event *ev, int before, int after)
+update_flags(struct event_base *base, struct event_callback *evcb, int set, int clear)
 {
-	if (ev->ev_flags & EVLIST_INTERNAL)
+	int before = evcb->evcb_flags;
+	int after = (before | set) & ~clear;
+	evcb->evcb_flags = (short)after;
+	if (after & EVLIST_INTERNAL)
 		return;
-	int was = (before & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	int is = (after & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	if (was == is)
-		return;
-	base->event_count += is ? 1 : -1;
-	if (base->event_count > base->event_count_max)
-		base->event_count_max = base->event_count;
+	int was = (before & EVLIST_COUNTED) != 0, is = (after & EVLIST_COUNTED) != 0;
+	if (was != is) {
+		base->event_count += is ? 1 : -1;
+		if (base->event_count > base->event_count_max)
+			base->event_count_max = base->event_count;
+	}
 }
 
 static void
 set_flags(struct event_base *base, struct event *ev, int set, int clear)
 {
-	int before = ev->ev_flags;
-	ev->ev_flags = (short)((before | set) & ~clear);
-	count_added(base, ev, before, ev->ev_flags);
+	update_flags(base, event_to_event_callback(ev), set, clear);
 }
 
 /* ---- activation queues -------------------------------------------------- */
 
+/* Tracks the queued callbacks: all of them for the loop, the
+ * non-internal ones for EVENT_BASE_COUNT_ACTIVE. */
 static void
 count_active(struct event_base *base, struct event_callback *evcb, int delta)
 {
+	base->n_queued_callbacks += delta;
 	if (evcb->evcb_flags & EVLIST_INTERNAL)
 		return;
 	base->event_count_active += delta;
@@ -194,7 +203,7 @@ count_active(struct event_base *base, struct event_callback *evcb, int delta)
 static void
 queue_insert_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags |= EVLIST_ACTIVE;
+	update_flags(base, evcb, EVLIST_ACTIVE, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -202,7 +211,7 @@ queue_insert_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -210,7 +219,7 @@ event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active_later(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE_LATER);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
 }
@@ -236,7 +245,7 @@ event_callback_activate_later_nolock_(struct event_base *base, struct event_call
 {
 	if (evcb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		return;
-	evcb->evcb_flags |= EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, EVLIST_ACTIVE_LATER, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->active_later_queue, evcb, evcb_active_next);
 	event_base_notify_if_needed(base);
@@ -334,9 +343,12 @@ check_timeout(const struct timeval *tv, const struct event_base *base)
 static void
 absolute_expiry(struct event_base *base, const struct timeval *tv, struct timeval *out)
 {
-	struct timeval now, rel = *tv;
+	struct timeval now, rel = *tv, tagged;
 	event__gettime(base, &now);
+	if (!event__is_common_timeout(tv, base) && event__auto_fifo(base, tv, &tagged))
+		tv = &tagged;
 	if (event__is_common_timeout(tv, base)) {
+		rel = *tv;
 		rel.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
 		evutil_timeradd(&now, &rel, out);
 		out->tv_usec |= tv->tv_usec & ~COMMON_TIMEOUT_MICROSECONDS_MASK;
