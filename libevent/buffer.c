@@ -472,11 +472,15 @@ evbuffer__append(struct evbuffer *buf, const void *data, size_t datlen)
 			goto done;
 		}
 	} else if (!buf->first) {
-		/* An empty buffer: one new chain takes it all. */
+		/* An empty buffer: one new chain takes it all, leaving some
+		 * headroom when it fits so that a header prepended later (a
+		 * frame prefix, a chunk size) costs no chain of its own. */
 		ch = new_chain(datlen);
 		if (!ch)
 			return -1;
-		memcpy(ch->buffer, src, datlen);
+		if (ch->buffer_len - datlen >= 4 * EVBUFFER_HEADROOM)
+			ch->misalign = EVBUFFER_HEADROOM;
+		memcpy(ch->buffer + ch->misalign, src, datlen);
 		ch->off = datlen;
 		buf->first = buf->last = buf->last_data = ch;
 		goto done;
@@ -511,8 +515,8 @@ done:
 
 /* ---- adding --------------------------------------------------------------- */
 
-int
-evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
+static int __attribute__((noinline))
+add_slow(struct evbuffer *buf, const void *data, size_t datlen)
 {
 	int rv = -1;
 
@@ -531,6 +535,23 @@ evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 out:
 	evbuffer__finish(buf);
 	return rv;
+}
+
+int
+evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
+{
+	struct evbuffer_chain *ch;
+
+	/* The common case inline: no lock, no callbacks, not frozen, and the
+	 * bytes fit after the last ones. */
+	if (buf && data && !buf->lock && !buf->callbacks && !buf->freeze_back &&
+	    (ch = buf->last_data) && evbuffer_chain_space(ch) >= datlen) {
+		memcpy(ch->buffer + ch->misalign + ch->off, data, datlen);
+		ch->off += datlen;
+		buf->total_len += datlen;
+		return 0;
+	}
+	return add_slow(buf, data, datlen);
 }
 
 int
@@ -622,12 +643,6 @@ evbuffer_drain(struct evbuffer *buf, size_t len)
 	return rv;
 }
 
-ev_ssize_t
-evbuffer_copyout(struct evbuffer *buf, void *data_out, size_t datlen)
-{
-	return evbuffer_copyout_from(buf, NULL, data_out, datlen);
-}
-
 int
 evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 {
@@ -637,10 +652,14 @@ evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 		event_warnx("evbuffer_remove: NULL buffer");
 		return -1;
 	}
+	if (!data && datlen) {
+		event_warnx("evbuffer_remove: NULL destination");
+		return -1;
+	}
 	if (datlen > INT32_MAX)
 		datlen = INT32_MAX; /* the count must fit the int result */
 	EVBUFFER_LOCK(buf);
-	n = evbuffer_copyout_from(buf, NULL, data, datlen);
+	n = evbuffer__copyout_locked(buf, NULL, data, datlen);
 	if (n > 0)
 		evbuffer__drain_front(buf, (size_t)n);
 	evbuffer__finish(buf);

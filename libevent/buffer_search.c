@@ -228,8 +228,8 @@ find_bytes(struct evbuffer_chain *ch, size_t off, size_t from,
 	return -1;
 }
 
-struct evbuffer_ptr
-evbuffer_search_range(struct evbuffer *buf, const char *what, size_t len,
+static struct evbuffer_ptr
+search_range(struct evbuffer *buf, const char *what, size_t len,
     const struct evbuffer_ptr *start, const struct evbuffer_ptr *end)
 {
 	struct evbuffer_ptr res;
@@ -269,10 +269,17 @@ out:
 }
 
 struct evbuffer_ptr
+evbuffer_search_range(struct evbuffer *buf, const char *what, size_t len,
+    const struct evbuffer_ptr *start, const struct evbuffer_ptr *end)
+{
+	return search_range(buf, what, len, start, end);
+}
+
+struct evbuffer_ptr
 evbuffer_search(struct evbuffer *buf, const char *what, size_t len,
     const struct evbuffer_ptr *start)
 {
-	return evbuffer_search_range(buf, what, len, start, NULL);
+	return search_range(buf, what, len, start, NULL);
 }
 
 /* ---- line ends ------------------------------------------------------------ */
@@ -496,7 +503,7 @@ evbuffer_find(struct evbuffer *buf, const unsigned char *what, size_t len)
 	if (!buf)
 		return NULL;
 	EVBUFFER_LOCK(buf);
-	p = evbuffer_search(buf, (const char *)what, len, NULL);
+	p = search_range(buf, (const char *)what, len, NULL, NULL);
 	if (p.pos >= 0) {
 		unsigned char *data = evbuffer_pullup(buf, p.pos + (ev_ssize_t)len);
 		if (data)

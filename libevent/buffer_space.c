@@ -217,8 +217,8 @@ out:
 
 /* ---- formatted and gathered appends ---------------------------------------- */
 
-int
-evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+static int
+add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
 {
 	struct evbuffer_chain *ch;
 	int n, rv = -1;
@@ -266,13 +266,19 @@ out:
 }
 
 int
+evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+{
+	return add_vprintf(buf, fmt, ap);
+}
+
+int
 evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
 {
 	va_list ap;
 	int rv;
 
 	va_start(ap, fmt);
-	rv = evbuffer_add_vprintf(buf, fmt, ap);
+	rv = add_vprintf(buf, fmt, ap);
 	va_end(ap);
 	return rv;
 }
@@ -387,35 +393,55 @@ out:
 /* ---- copying out ------------------------------------------------------------- */
 
 ev_ssize_t
-evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos,
+evbuffer__copyout_locked(struct evbuffer *buf, const struct evbuffer_ptr *pos,
     void *data_out, size_t datlen)
 {
 	struct evbuffer_chain *ch;
 	size_t off, avail;
-	ev_ssize_t rv = -1;
+
+	/* As in 2.1, a buffer frozen at the front refuses to be read. */
+	if (buf->freeze_front)
+		return -1;
+	if (evbuffer__resolve(buf, pos, &ch, &off, &avail) < 0)
+		return -1;
+	if (datlen > avail)
+		datlen = avail;
+	if (datlen > EV_SSIZE_MAX)
+		datlen = EV_SSIZE_MAX;
+	if (datlen && buf->n_sendfile && evbuffer__materialize(buf) < 0)
+		return -1;
+	if (datlen)
+		evbuffer__copy_from(ch, off, data_out, datlen);
+	return (ev_ssize_t)datlen;
+}
+
+ev_ssize_t
+evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos,
+    void *data_out, size_t datlen)
+{
+	ev_ssize_t rv;
 
 	if (!buf || (!data_out && datlen)) {
 		event_warnx("evbuffer_copyout: NULL %s", buf ? "destination" : "buffer");
 		return -1;
 	}
 	EVBUFFER_LOCK(buf);
-	/* As in 2.1, a buffer frozen at the front refuses to be read. */
-	if (buf->freeze_front)
-		goto out;
-	if (evbuffer__resolve(buf, pos, &ch, &off, &avail) < 0)
-		goto out;
-	if (datlen > avail)
-		datlen = avail;
-	if (datlen > EV_SSIZE_MAX)
-		datlen = EV_SSIZE_MAX;
-	if (datlen && buf->n_sendfile) {
-		if (evbuffer__materialize(buf) < 0)
-			goto out;
+	rv = evbuffer__copyout_locked(buf, pos, data_out, datlen);
+	EVBUFFER_UNLOCK(buf);
+	return rv;
+}
+
+ev_ssize_t
+evbuffer_copyout(struct evbuffer *buf, void *data_out, size_t datlen)
+{
+	ev_ssize_t rv;
+
+	if (!buf || (!data_out && datlen)) {
+		event_warnx("evbuffer_copyout: NULL %s", buf ? "destination" : "buffer");
+		return -1;
 	}
-	if (datlen)
-		evbuffer__copy_from(ch, off, data_out, datlen);
-	rv = (ev_ssize_t)datlen;
-out:
+	EVBUFFER_LOCK(buf);
+	rv = evbuffer__copyout_locked(buf, NULL, data_out, datlen);
 	EVBUFFER_UNLOCK(buf);
 	return rv;
 }

@@ -78,6 +78,10 @@ struct evbuffer_chain {
 	} u;
 };
 
+/* Bytes left free before the data of the first chain of an empty buffer
+ * that is appended to, for cheap prepends. */
+#define EVBUFFER_HEADROOM ((size_t)64)
+
 /* The storage of a plain chain starts right after its header. */
 #define CHAIN_INLINE_DATA(ch) ((unsigned char *)((ch) + 1))
 
@@ -292,6 +296,9 @@ int evbuffer__append(struct evbuffer *buf, const void *data, size_t datlen);
  * end.  -1 if p is out of range. */
 int evbuffer__resolve(struct evbuffer *buf, const struct evbuffer_ptr *p,
     struct evbuffer_chain **ch_out, size_t *off_out, size_t *avail_out);
+/* evbuffer_copyout_from() with the lock held and arguments checked. */
+ev_ssize_t evbuffer__copyout_locked(struct evbuffer *buf,
+    const struct evbuffer_ptr *pos, void *data_out, size_t datlen);
 /* Brings every sendfile chain of buf into memory; 0 or -1. */
 int evbuffer__materialize(struct evbuffer *buf);
 /* printf into dst[0..cap) for the common conversions only; returns the

@@ -336,20 +336,43 @@ op_add_printf(struct mstate *st, struct msrc *s, struct mbuf *m)
 {
 	size_t n = msrc_below(s, 6000);
 	char *p = malloc(n + 1);
-	char expect[7000];
+	char *expect = malloc(n + 200);
+	int len, r;
 
 	msrc_fill(s, (unsigned char *)p, n);
 	for (size_t i = 0; i < n; i++)
 		if (!p[i])
 			p[i] = 'z'; /* %s stops at NUL */
 	p[n] = '\0';
-	int k = (int)msrc_below(s, 100000);
-	int len = snprintf(expect, sizeof(expect), "<%s|%d>", p, k);
-	int r = evbuffer_add_printf(m->b, "<%s|%d>", p, k);
+	long long k = (long long)msrc_next(s) - (long long)(msrc_next(s) << 20);
+	/* Formats for the fast path and for the vsnprintf fallback. */
+	switch (msrc_below(s, 4)) {
+	case 0:
+		len = snprintf(expect, n + 200, "<%s|%d>", p, (int)k);
+		r = evbuffer_add_printf(m->b, "<%s|%d>", p, (int)k);
+		break;
+	case 1:
+		len = snprintf(expect, n + 200, "%lld:%llx:%zu%%%c%s", k, (unsigned long long)k,
+		    (size_t)k, 'q', p);
+		r = evbuffer_add_printf(m->b, "%lld:%llx:%zu%%%c%s", k, (unsigned long long)k,
+		    (size_t)k, 'q', p);
+		break;
+	case 2:
+		len = snprintf(expect, n + 200, "%08d|%-4s|%.3s", (int)k, "ab", p);
+		r = evbuffer_add_printf(m->b, "%08d|%-4s|%.3s", (int)k, "ab", p);
+		break;
+	default:
+		len = snprintf(expect, n + 200, "%s", p);
+		r = evbuffer_add_printf(m->b, "%s", p);
+		break;
+	}
 	free(p);
-	if (r != len)
+	if (r != len) {
+		free(expect);
 		return mfail(st, "add_printf returned %d, expected %d", r, len);
+	}
 	mappend(m, expect, (size_t)len);
+	free(expect);
 	return 0;
 }
 
