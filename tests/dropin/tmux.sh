@@ -6,6 +6,9 @@
 # everything tmux imports; from then on it runs by itself:
 #  1. a detached session runs a shell; keys sent to it produce output that
 #     capture-pane finds (the shell computes it, so it is not an echo);
+#     matched anywhere on a line: keys typed before the prompt appears can
+#     put the prompt in front of the output (the typed text itself never
+#     contains the computed marker);
 #  2. a 3 MiB file goes through load-buffer and save-buffer unchanged;
 #  3. /proc/PID/maps of the server shows our libevent_core-2.1.so.7 only;
 #  4. kill-server ends the server.
@@ -48,7 +51,7 @@ check_maps "$pid" libevent_core-2.1.so.7 "$libdir"
 tm send-keys -t dropin 'echo "dropin-$((6 * 7))-done"' Enter || fail "send-keys failed"
 found=
 for i in $(seq 50); do
-	if tm capture-pane -p -t dropin | grep -qx 'dropin-42-done'; then
+	if tm capture-pane -p -t dropin | grep -q 'dropin-42-done'; then
 		found=1; break
 	fi
 	sleep 0.1
