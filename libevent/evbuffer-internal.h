@@ -18,7 +18,10 @@
  * Plain chains carry their storage inline, right after the header (one
  * allocation per chain), with a capacity that is a power of two from 4 KiB
  * up.  Released plain chains go to a small per-thread cache per size
- * class, so a steady add/drain or read/write cycle allocates nothing.
+ * class (at most about 1 MiB per thread, freed when the thread exits), so
+ * a steady add/drain or read/write cycle allocates nothing.  The first
+ * chain an empty buffer gets from an append keeps EVBUFFER_HEADROOM bytes
+ * free in front, so that a small prepend needs no chain of its own.
  *
  * Other kinds of chain point at storage they do not own: user memory
  * (evbuffer_add_reference), a file segment (mapped, read in, or sent with
@@ -358,8 +361,11 @@ int evbuffer__is_frozen(const struct evbuffer *buf, int at_front);
 int evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled);
 
 /* Read cap bounds (bytes).  The first read of a buffer asks for
- * EVBUFFER_READ_CAP_START; a read that fills its request doubles the cap,
- * up to EVBUFFER_READ_CAP_MAX, so a 64 KiB message takes one or two reads. */
+ * EVBUFFER_READ_CAP_START (64 KiB: one read for a 64 KiB message, where
+ * 2.1.12 makes 16 reads and 16 FIONREAD ioctls); a read that fills its
+ * request doubles the cap, up to EVBUFFER_READ_CAP_MAX, and a read that
+ * uses under 1/16 of it halves it again.  Asking for more costs only
+ * pointers: unused chains go back to the cache untouched. */
 #define EVBUFFER_READ_CAP_START ((size_t)65536)
 #define EVBUFFER_READ_CAP_MAX ((size_t)262144)
 #define EVBUFFER_READ_MAX_IOV 80
