@@ -344,7 +344,7 @@ op_add_printf(struct mstate *st, struct msrc *s, struct mbuf *m)
 		if (!p[i])
 			p[i] = 'z'; /* %s stops at NUL */
 	p[n] = '\0';
-	long long k = (long long)msrc_next(s) - (long long)(msrc_next(s) << 20);
+	long long k = (long long)(msrc_next(s) - (msrc_next(s) << 20));
 	/* Formats for the fast path and for the vsnprintf fallback. */
 	switch (msrc_below(s, 4)) {
 	case 0:
