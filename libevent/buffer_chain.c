@@ -40,14 +40,13 @@ static pthread_key_t cache_key;
 static int cache_key_ok;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
 
-/* At most this many cached chains of class c >= 1: about 128 KiB each. */
+/* At most this many cached chains of class c >= 1: a fixed byte budget
+ * per class (see EVBUFFER_CACHE_CLASS_BYTES). */
 static int
 big_slots(int c)
 {
-	int n = 32 >> c;
-	if (n < 1)
-		n = 1;
-	return n > CACHE_BIG_SLOTS ? CACHE_BIG_SLOTS : n;
+	size_t n = EVBUFFER_CACHE_CLASS_BYTES / (CHAIN_MIN_CAP << c);
+	return n > CACHE_BIG_SLOTS ? CACHE_BIG_SLOTS : (int)n;
 }
 
 static void

@@ -30,30 +30,51 @@
 #define IOV_MAX 1024
 #endif
 
-/* A reservation for one read: extents and the fresh chains behind the
- * last n_fresh of them. */
+/*
+ * A reservation for one read: extents, and the fresh chains behind the
+ * last n_fresh of them.  Fresh space is one chain sized to the request:
+ * a standard chain (popped from the cache without being touched) after a
+ * small read, otherwise one big chain (up to 128 KiB, then another), so a
+ * 64 KiB message lands contiguous in one chain and needs no pullup.  The
+ * cost of a reservation is one or two extents, never dozens (EXP-004).
+ */
+#define READ_MAX_FRESH 8
+
 struct read_plan {
 	struct iovec iov[EVBUFFER_READ_MAX_IOV];
-	struct evbuffer_chain *fresh[EVBUFFER_READ_MAX_IOV];
+	struct evbuffer_chain *fresh[READ_MAX_FRESH];
+	unsigned char fresh_std[READ_MAX_FRESH]; /* popped uninitialised */
 	int n_iov;
 	int first_fresh; /* index of the first extent in a fresh chain */
 	int n_fresh;
 };
 
-/* Gets n standard chains for a read: cached ones first, then new
- * (uninitialised) allocations.  Returns how many it got. */
-static int
-get_fresh(struct evbuffer_chain **out, int n)
-{
-	int got = evbuffer_chain__pop_std(out, n);
+/* The largest plain chain the cache keeps. */
+#define READ_BIG_CAP (CHAIN_MIN_CAP << (CHAIN_N_CLASSES - 1))
 
-	while (got < n) {
-		out[got] = evbuffer_chain__alloc_std();
-		if (!out[got])
-			break;
-		got++;
+/* Adds one fresh chain of space up to `left` bytes.  Returns the bytes
+ * it offers, 0 when out of memory. */
+static size_t
+plan_fresh(struct read_plan *pl, size_t left)
+{
+	struct evbuffer_chain *ch;
+	int std = left <= CHAIN_MIN_CAP;
+
+	if (std) {
+		if (evbuffer_chain__pop_std(&ch, 1) != 1 && !(ch = evbuffer_chain__alloc_std()))
+			return 0;
+	} else {
+		ch = evbuffer_chain__new(left < READ_BIG_CAP ? left : READ_BIG_CAP);
+		if (!ch)
+			return 0;
 	}
-	return got;
+	size_t cap = std ? CHAIN_MIN_CAP : ch->buffer_len;
+	size_t sp = left < cap ? left : cap;
+	pl->fresh[pl->n_fresh] = ch;
+	pl->fresh_std[pl->n_fresh++] = (unsigned char)std;
+	pl->iov[pl->n_iov].iov_base = CHAIN_INLINE_DATA(ch);
+	pl->iov[pl->n_iov++].iov_len = sp;
+	return sp;
 }
 
 /* Plans extents totalling up to want bytes. */
@@ -79,19 +100,33 @@ plan_read(struct evbuffer *buf, size_t want, struct read_plan *pl)
 	}
 	pl->first_fresh = n;
 	pl->n_fresh = 0;
-	if (got < want && n < EVBUFFER_READ_MAX_IOV && !ch) {
-		size_t need = (want - got + CHAIN_MIN_CAP - 1) / CHAIN_MIN_CAP;
-		if (need > (size_t)(EVBUFFER_READ_MAX_IOV - n))
-			need = (size_t)(EVBUFFER_READ_MAX_IOV - n);
-		pl->n_fresh = get_fresh(pl->fresh, (int)need);
-		for (int i = 0; i < pl->n_fresh; i++) {
-			size_t sp = want - got < CHAIN_MIN_CAP ? want - got : CHAIN_MIN_CAP;
-			pl->iov[n].iov_base = CHAIN_INLINE_DATA(pl->fresh[i]);
-			pl->iov[n++].iov_len = sp;
-			got += sp;
-		}
-	}
 	pl->n_iov = n;
+	if (ch)
+		return; /* the buffer's own empty chains cover the request */
+	/* After a small read, offer one standard chain only: small-message
+	 * traffic then never touches a big chain, and a large message that
+	 * follows costs one extra read (it fills the chain, which ends small
+	 * mode) before it gets the whole reservation. */
+	if (buf->read_small && want - got > CHAIN_MIN_CAP)
+		want = got + CHAIN_MIN_CAP;
+	while (got < want && pl->n_fresh < READ_MAX_FRESH && pl->n_iov < EVBUFFER_READ_MAX_IOV) {
+		size_t sp = plan_fresh(pl, want - got);
+		if (!sp)
+			break;
+		got += sp;
+	}
+}
+
+/* Gives back the fresh chains the kernel did not fill, untouched. */
+static void
+return_fresh(struct read_plan *pl, int from)
+{
+	for (int i = from; i < pl->n_fresh; i++) {
+		if (pl->fresh_std[i])
+			evbuffer_chain__unpop_std(&pl->fresh[i], 1);
+		else
+			evbuffer_chain__free(pl->fresh[i]);
+	}
 }
 
 /* Accounts r bytes read into the planned extents and returns the unused
@@ -122,7 +157,8 @@ commit_read(struct evbuffer *buf, struct read_plan *pl, size_t r)
 	for (; left && used < pl->n_fresh; used++, i++) {
 		struct evbuffer_chain *f = pl->fresh[used];
 		size_t n = left < pl->iov[i].iov_len ? left : pl->iov[i].iov_len;
-		evbuffer_chain__init_std(f);
+		if (pl->fresh_std[used])
+			evbuffer_chain__init_std(f);
 		f->off = n;
 		left -= n;
 		/* Fresh chains come after every existing chain. */
@@ -133,7 +169,7 @@ commit_read(struct evbuffer *buf, struct read_plan *pl, size_t r)
 		buf->last = f;
 		buf->last_data = f;
 	}
-	evbuffer_chain__unpop_std(pl->fresh + used, pl->n_fresh - used);
+	return_fresh(pl, used);
 }
 
 /* Grows the cap after a read that filled it; shrinks it slowly after
@@ -189,13 +225,14 @@ evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
 	r = readv(fd, pl.iov, pl.n_iov);
 	if (r <= 0) {
 		int saved = errno;
-		evbuffer_chain__unpop_std(pl.fresh, pl.n_fresh);
+		return_fresh(&pl, 0);
 		EVBUFFER_UNLOCK(buf);
 		errno = saved;
 		return (int)r;
 	}
 	commit_read(buf, &pl, (size_t)r);
 	adapt_cap(buf, want, (size_t)r);
+	buf->read_small = (size_t)r < CHAIN_MIN_CAP;
 	if (filled)
 		*filled = (size_t)r == want;
 	evbuffer__finish(buf);

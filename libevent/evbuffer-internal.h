@@ -108,7 +108,12 @@ evbuffer_chain_space(const struct evbuffer_chain *ch)
  * by size class.  Exposed so that the hot paths can inline their common
  * case (a standard chain) below. */
 #define EVBUFFER_CACHE_STD_SLOTS 96 /* class 0: 384 KiB */
-#define EVBUFFER_CACHE_BIG_SLOTS 8  /* classes 1..5, bounded further */
+/* Classes 1..5 keep up to EVBUFFER_CACHE_CLASS_BYTES each (EXP-004:
+ * with fewer, a 16-connection 64 KiB ping-pong returned chains to malloc,
+ * which trimmed and regrew the heap: 0.4 brk and 5 page faults per round
+ * trip). */
+#define EVBUFFER_CACHE_CLASS_BYTES ((size_t)2 << 20)
+#define EVBUFFER_CACHE_BIG_SLOTS 256 /* class 1 (8 KiB) at 2 MiB */
 #define EVBUFFER_CACHE_EXT_SLOTS 64 /* header-only chains */
 struct evbuffer_chain_cache {
 	int n_std;
@@ -244,6 +249,9 @@ struct evbuffer {
 	/* Most bytes the next evbuffer_read() asks for; grows when reads
 	 * fill it. */
 	size_t read_cap;
+	/* The last read brought less than one standard chain: offer only
+	 * that much next time (see buffer_io.c, EXP-004). */
+	unsigned char read_small;
 
 	/* Bumped whenever existing bytes change position (front changes,
 	 * pullup): cached chain pointers in evbuffer_ptrs older than this
