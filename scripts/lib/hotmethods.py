@@ -7,17 +7,17 @@ enough and keeps the scripts free of third-party Python modules:
     - symbol: NAME
       file: libevent/x.c
       share:
-        <workload>: {self: S, total: T}
+        <workload>: {self: S, total: T, ir: I}   (any of the three)
 """
 import re
 
 SYM_RE = re.compile(r"^\s*-\s*symbol:\s*([A-Za-z_][\w.]*)\s*$")
-SHARE_RE = re.compile(r"^\s+([\w-]+):\s*\{\s*self:\s*([\d.]+)\s*,"
-                      r"\s*total:\s*([\d.]+)\s*\}")
+SHARE_RE = re.compile(r"^\s+([\w-]+):\s*\{(.*)\}\s*$")
+FIELD_RE = re.compile(r"(\w+):\s*([\d.]+)")
 
 
 def load(path):
-    """Returns (symbols in file order, {symbol: {workload: {self, total}}}).
+    """Returns (symbols in order, {symbol: {workload: {self, total, ir}}}).
 
     A missing file gives ([], {}): the profile then lists no hot methods.
     """
@@ -37,6 +37,6 @@ def load(path):
                 continue
             m = SHARE_RE.match(line)
             if m and cur:
-                shares[cur][m.group(1)] = {"self": float(m.group(2)),
-                                           "total": float(m.group(3))}
+                shares[cur][m.group(1)] = {k: float(v) for k, v in
+                                           FIELD_RE.findall(m.group(2))}
     return syms, shares

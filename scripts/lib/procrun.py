@@ -30,6 +30,14 @@ def _describe_status(status):
             64: "exit 64 (usage or setup error)"}.get(status, f"exit {status}")
 
 
+def _run_delay_s(pid):
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def workload_cmd(binary, spec, runs):
     """The argv of one workload process (no wrapper)."""
     return [binary, "--size", spec["size"], "--runs", str(runs),
@@ -45,7 +53,8 @@ def run(argv, timeout_s, what, env=None):
     """Runs `argv` to completion and returns its output and exact rusage.
 
     Returns a dict: out, err (text), wall_s, user_s, sys_s, nvcsw, nivcsw,
-    maxrss_kb.  Raises RunError on a non-zero status, or when the process
+    maxrss_kb, run_delay_s (time runnable but waiting for a CPU, from
+    /proc/PID/schedstat; 0 when the kernel does not expose it).  Raises RunError on a non-zero status, or when the process
     outlives `timeout_s` (it is killed: a hang is a failure).  `what`
     names the run in error messages.  os.wait4 on the child makes the
     figures belong to this process (and the descendants it waited for)
@@ -66,6 +75,12 @@ def run(argv, timeout_s, what, env=None):
         timer = threading.Timer(timeout_s, kill_tree)
         timer.start()
         try:
+            # Wait for the exit without reaping, so the zombie's scheduler
+            # statistics (time spent runnable but not running) can still
+            # be read; then reap it for its rusage.
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+            wall = time.monotonic() - t0
+            run_delay = _run_delay_s(proc.pid)
             _, status, ru = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
@@ -73,7 +88,6 @@ def run(argv, timeout_s, what, env=None):
             proc.returncode = -9
             raise RunError(f"{what}: hang (no exit after {timeout_s} s): "
                            + " ".join(argv))
-        wall = time.monotonic() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0)
         fe.seek(0)
@@ -85,6 +99,7 @@ def run(argv, timeout_s, what, env=None):
     return {"out": out, "err": err, "wall_s": wall,
             "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "nvcsw": ru.ru_nvcsw, "nivcsw": ru.ru_nivcsw,
+            "run_delay_s": run_delay,
             "maxrss_kb": ru.ru_maxrss}
 
 

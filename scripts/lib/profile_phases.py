@@ -64,7 +64,8 @@ def budget(binaries, spec, k, reps):
 
     `binaries` maps variant -> path; the variants are interleaved
     (A B C A B C ...) `reps` times.  Returns variant -> dict of medians
-    over the reps of: wall_s, user_s, sys_s, nvcsw, nivcsw (differences),
+    over the reps of: wall_s, user_s, sys_s, nvcsw, nivcsw, run_delay_s
+    (differences),
     plus ops (K * ops_per_run) and ns_per_op (the workload's own median).
     """
     samples = {v: [] for v in binaries}
@@ -74,7 +75,8 @@ def budget(binaries, spec, k, reps):
                                 f"{spec['name']}-{v}")
             ops, nspo, _ = procrun.parse_result(rk["out"], f"{spec['name']}-{v}")
             d = {f: rk[f] - r0[f] for f in
-                 ("wall_s", "user_s", "sys_s", "nvcsw", "nivcsw")}
+                 ("wall_s", "user_s", "sys_s", "nvcsw", "nivcsw",
+                  "run_delay_s")}
             d["ops"] = ops * k
             d["ns_per_op"] = nspo
             samples[v].append(d)
@@ -158,16 +160,18 @@ def _callgrind_diff_top(path_k, path_0, ops, n):
     """Functions by exclusive Ir per op over the K timed runs alone.
 
     Subtracting the 0-run profile removes setup, warm-up and the loader,
-    so what is left is the steady state.  Returns [(ir_per_op, share%,
-    function)] for the top `n`.
+    so what is left is the steady state.  Returns ([(ir_per_op, share%,
+    function)] for the top `n`, {function: ir_per_op} for all).
     """
     fk, f0 = _callgrind_functions(path_k), _callgrind_functions(path_0)
-    diff = {k: v - f0.get(k, 0) for k, v in fk.items()}
+    diff = {}
+    for k, v in fk.items():
+        fn = k.split(":", 1)[1] if ":" in k else k
+        diff[fn] = diff.get(fn, 0) + v - f0.get(k, 0)
     total = sum(d for d in diff.values() if d > 0) or 1
-    rows = sorted(((d / ops, 100.0 * d / total,
-                    k.split(":", 1)[1] if ":" in k else k)
-                   for k, d in diff.items() if d > 0), reverse=True)
-    return rows[:n]
+    rows = sorted(((d / ops, 100.0 * d / total, fn)
+                   for fn, d in diff.items() if d > 0), reverse=True)
+    return rows[:n], {fn: d / ops for fn, d in diff.items()}
 
 
 def callgrind(binaries, spec, k, top_n):
@@ -176,7 +180,8 @@ def callgrind(binaries, spec, k, top_n):
     Runs the K/0 pair for each variant in `binaries`.  Instruction counts
     of a single-threaded workload on socketpairs repeat exactly.  Returns
     variant -> dict: ir_k, ir_0, ops, ir_per_op, top (functions by
-    exclusive Ir per op in the timed runs, see _callgrind_diff_top).
+    exclusive Ir per op in the timed runs), by_fn (function -> exclusive
+    Ir per op), see _callgrind_diff_top.
     """
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,10 +198,11 @@ def callgrind(binaries, spec, k, top_n):
             rk, _ = _pair_runs(b, spec, k, wrap, f"callgrind {spec['name']}-{v}")
             ops, _, _ = procrun.parse_result(rk["out"], f"callgrind {v}")
             irk, ir0 = _callgrind_total(files[k]), _callgrind_total(files[0])
+            top, by_fn = _callgrind_diff_top(files[k], files[0], ops * k,
+                                             top_n)
             out[v] = {"ir_k": irk, "ir_0": ir0, "ops": ops * k,
                       "ir_per_op": (irk - ir0) / (ops * k),
-                      "top": _callgrind_diff_top(files[k], files[0],
-                                                 ops * k, top_n)}
+                      "top": top, "by_fn": by_fn}
     return out
 
 

@@ -76,16 +76,20 @@ def phase2(perf, cg, recorded, workload):
     lines += ["    " + l for l in _table(
         ["self%", "object", "symbol"],
         [[_n(p, 2), d, s] for p, d, s in perf["top"]])]
-    lines.append("  hot methods (config/hot-methods.yaml): self = in the "
-                 "function, total = anywhere on the stack")
+    lines.append("  hot methods (config/hot-methods.yaml): self/total = % of "
+                 "samples in the function / with it on the stack; Ir/op = "
+                 "callgrind, exclusive")
+    by_fn = (cg or {}).get("engine", {}).get("by_fn", {})
     rows = []
     for sym, selfp, total in perf["hot"]:
         rec = recorded.get(sym, {}).get(workload)
-        rows.append([sym, _n(selfp, 2), _n(total, 2) if total is not None
-                     else "no sample",
-                     f"{rec['self']:g} / {rec['total']:g}" if rec else "-"])
+        ir = by_fn.get(sym)
+        rows.append([sym, _n(selfp, 2) if total is not None else "-",
+                     _n(total, 2), _n(ir, 1) if ir else "-",
+                     _recorded(rec)])
     lines += ["    " + l for l in _table(
-        ["symbol", "self%", "total%", "recorded self/total"], rows)]
+        ["symbol", "self%", "total%", "Ir/op",
+         f"recorded for {workload}: self/total/Ir"], rows)]
     if cg is None:
         lines.append("  callgrind: skipped (--no-callgrind)")
         return lines
@@ -108,23 +112,40 @@ def phase2(perf, cg, recorded, workload):
     return lines
 
 
+def _recorded(rec):
+    if not rec:
+        return "-"
+    return " / ".join(_n(rec.get(k), 2 if k != "ir" else 1)
+                      for k in ("self", "total", "ir"))
+
+
 def phase3(budget, sysc):
-    lines = ["== Phase 3: off-CPU (context switches from getrusage; "
-             "migrations from perf stat) =="]
+    lines = ["== Phase 3: off-CPU (getrusage context switches, "
+             "/proc/PID/schedstat run delay, perf stat migrations) =="]
     rows = []
     for v, d in budget.items():
         off = d["wall_s"] - d["user_s"] - d["sys_s"]
+        wait = d["run_delay_s"]
         mig = sysc.get(v, {}).get("cpu-migrations") if sysc else None
         rows.append([v, _n(d["nvcsw"], 0), _n(d["nivcsw"], 0),
                      _n(d["nvcsw"] / d["ops"], 4), _n(d["nivcsw"] / d["ops"], 4),
                      _n(mig, 0), _n(off * 1e3), _n(off_cpu_pct(d)),
+                     _n(wait * 1e3), _n((off - wait) * 1e3),
                      _n(off * 1e9 / d["ops"])])
     lines += _table(["variant", "vol_cs", "invol_cs", "vol/op", "invol/op",
-                     "migrations*", "off_ms", "off%", "off_ns/op"], rows)
-    lines.append("  off = wall - user - sys of the K-run minus 0-run "
-                 f"processes; off-CPU-bound when off% > {OFF_CPU_PCT:g}")
-    lines.append("  * migrations: from the phase 4 process pair (fewer runs)")
+                     "migr*", "off_ms", "off%", "runq_ms", "blocked_ms",
+                     "off_ns/op"], rows)
+    lines.append("  off = wall - user - sys; runq = runnable but waiting for "
+                 "the CPU (other load; preemption); blocked = off - runq "
+                 "(sleeping in the kernel)")
+    lines.append(f"  off-CPU-bound when blocked time > {OFF_CPU_PCT:g}% of "
+                 "wall; * migrations from the phase 4 pair (fewer runs)")
     return lines
+
+
+def blocked_pct(d):
+    off = d["wall_s"] - d["user_s"] - d["sys_s"] - d["run_delay_s"]
+    return 100.0 * off / d["wall_s"] if d["wall_s"] > 0 else 0.0
 
 
 def phase4(sysc, method, messages_per_op):
@@ -185,7 +206,12 @@ def classify(budget, sysc):
         lines.append(f"  user-bound: sys {sp:.1f}% of CPU time -> read phase "
                      "2 (hot symbols, Ir/op); the fix is fewer instructions "
                      "or allocations")
-    if op > OFF_CPU_PCT:
-        lines.append(f"  off-CPU: {op:.1f}% of wall time off CPU -> read "
-                     "phase 3 (blocking, sleeping, or preempted)")
+    bp = blocked_pct(e)
+    if bp > OFF_CPU_PCT:
+        lines.append(f"  off-CPU-bound: blocked {bp:.1f}% of wall time -> "
+                     "read phase 3 (sleeps, blocking calls, lock waits)")
+    if op - bp > OFF_CPU_PCT:
+        lines.append(f"  note: {op - bp:.1f}% of wall time waiting for a busy "
+                     "CPU (other load): wall-time figures of this run are "
+                     "inflated; counts are not")
     return lines
