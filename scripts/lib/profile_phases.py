@@ -77,6 +77,8 @@ def budget(binaries, spec, k, reps):
             d = {f: rk[f] - r0[f] for f in
                  ("wall_s", "user_s", "sys_s", "nvcsw", "nivcsw",
                   "run_delay_s")}
+            d["off_s"] = d["wall_s"] - d["user_s"] - d["sys_s"]
+            d["blocked_s"] = d["off_s"] - d["run_delay_s"]
             d["ops"] = ops * k
             d["ns_per_op"] = nspo
             samples[v].append(d)

@@ -37,8 +37,7 @@ def sys_pct(d):
 
 
 def off_cpu_pct(d):
-    off = d["wall_s"] - d["user_s"] - d["sys_s"]
-    return 100.0 * off / d["wall_s"] if d["wall_s"] > 0 else 0.0
+    return 100.0 * d["off_s"] / d["wall_s"] if d["wall_s"] > 0 else 0.0
 
 
 def phase1(budget, k):
@@ -124,13 +123,12 @@ def phase3(budget, sysc):
              "/proc/PID/schedstat run delay, perf stat migrations) =="]
     rows = []
     for v, d in budget.items():
-        off = d["wall_s"] - d["user_s"] - d["sys_s"]
-        wait = d["run_delay_s"]
+        off, wait, blocked = d["off_s"], d["run_delay_s"], d["blocked_s"]
         mig = sysc.get(v, {}).get("cpu-migrations") if sysc else None
         rows.append([v, _n(d["nvcsw"], 0), _n(d["nivcsw"], 0),
                      _n(d["nvcsw"] / d["ops"], 4), _n(d["nivcsw"] / d["ops"], 4),
                      _n(mig, 0), _n(off * 1e3), _n(off_cpu_pct(d)),
-                     _n(wait * 1e3), _n((off - wait) * 1e3),
+                     _n(wait * 1e3), _n(blocked * 1e3),
                      _n(off * 1e9 / d["ops"])])
     lines += _table(["variant", "vol_cs", "invol_cs", "vol/op", "invol/op",
                      "migr*", "off_ms", "off%", "runq_ms", "blocked_ms",
@@ -140,12 +138,13 @@ def phase3(budget, sysc):
                  "(sleeping in the kernel)")
     lines.append(f"  off-CPU-bound when blocked time > {OFF_CPU_PCT:g}% of "
                  "wall; * migrations from the phase 4 pair (fewer runs)")
+    lines.append("  each column is a median over the pairs; differences of two "
+                 "processes carry a few ms of noise (small negatives)")
     return lines
 
 
 def blocked_pct(d):
-    off = d["wall_s"] - d["user_s"] - d["sys_s"] - d["run_delay_s"]
-    return 100.0 * off / d["wall_s"] if d["wall_s"] > 0 else 0.0
+    return 100.0 * d["blocked_s"] / d["wall_s"] if d["wall_s"] > 0 else 0.0
 
 
 def phase4(sysc, method, messages_per_op):

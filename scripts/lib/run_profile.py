@@ -42,6 +42,9 @@ def parse_args(argv):
     p.add_argument("--cg-runs", type=int, default=10,
                    help="timed runs under callgrind (default 10)")
     p.add_argument("--no-callgrind", action="store_true")
+    p.add_argument("--record-hot", action="store_true",
+                   help="write this run's hot-method shares for the workload "
+                   "into config/hot-methods.yaml")
     p.add_argument("--strace", action="store_true",
                    help="count syscalls with strace -c even if perf works")
     p.add_argument("--quick", action="store_true",
@@ -150,6 +153,25 @@ def binaries(a, spec):
     return out
 
 
+def record_hot(perf, cg, spec, exp, ts):
+    """Stores this run's hot-method figures in config/hot-methods.yaml."""
+    by_fn = (cg or {}).get("engine", {}).get("by_fn", {})
+    measured = {}
+    for sym, selfp, total in perf["hot"]:
+        rec = {}
+        if total is not None:
+            rec.update(self=selfp, total=total)
+        if by_fn.get(sym, 0) >= 0.05:
+            rec["ir"] = by_fn[sym]
+        if rec:
+            measured[sym] = rec
+    note = f"{exp} profile {ts}, size {spec['size']}"
+    hotmethods.record(os.path.join(REPO, "config", "hot-methods.yaml"),
+                      spec["name"], measured, note)
+    print(f"run-profile: recorded {len(measured)} hot methods for "
+          f"{spec['name']} in config/hot-methods.yaml", file=sys.stderr)
+
+
 def main(argv):
     a = parse_args(argv)
     try:
@@ -191,6 +213,8 @@ def main(argv):
             "phase 2 callgrind", lambda: ph.callgrind(bins, spec, a.cg_runs, 15))
         if perf:
             r.add(rep.phase2(perf, cg, recorded, spec["name"]))
+            if a.record_hot:
+                record_hot(perf, cg, spec, a.exp, ts)
         sysc = phase("phase 4", lambda: ph.syscalls(bins, spec, spec["runs"],
                                                     use_perf))
         if budget:
