@@ -134,6 +134,7 @@ struct event_base {
 	/* Counts for event_base_get_num_events/_max_events. */
 	int event_count, event_count_max;
 	int event_count_active, event_count_active_max;
+	int n_queued_callbacks; /* everything on the active queues, internal too */
 	int virtual_event_count, virtual_event_count_max;
 
 	/* Loop control. */
@@ -188,7 +189,8 @@ struct event_base {
 #define EVBASE_NEED_NOTIFY(base) \
 	((base)->running_loop && (base)->th_notify_fn && !EVBASE_IN_THREAD(base))
 
-#define N_ACTIVE_CALLBACKS(base) ((base)->event_count_active)
+/* Queued callbacks of any kind: whether the loop has work to run. */
+#define N_ACTIVE_CALLBACKS(base) ((base)->n_queued_callbacks)
 
 static inline struct event *
 event_callback_to_event(struct event_callback *evcb)

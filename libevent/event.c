@@ -8,6 +8,7 @@
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
+#include <event2/event_compat.h>
 
 /* Stands for "the event itself" as a callback argument. */
 static char self_cbarg_token;
@@ -28,12 +29,10 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 		event_warnx("event_assign: NULL event");
 		return -1;
 	}
+	/* A NULL base (and no global one) is allowed: 1.x programs call
+	 * event_set() first and event_base_set() afterwards. */
 	if (!base)
 		base = event__current_base();
-	if (!base) {
-		event_warnx("event_assign: no event base");
-		return -1;
-	}
 	if (arg == &self_cbarg_token)
 		arg = ev;
 	if ((events & EV_SIGNAL) && (events & (EV_READ | EV_WRITE | EV_CLOSED))) {
@@ -61,7 +60,7 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 	} else
 		ev->ev_closure = EV_CLOSURE_EVENT;
 	min_heap_elem_init_(ev);
-	ev->ev_pri = base->nactivequeues / 2;
+	ev->ev_pri = base ? base->nactivequeues / 2 : 0;
 	event_debug__note_setup(ev);
 	return 0;
 }
@@ -115,7 +114,8 @@ event_free(struct event *ev)
 		return;
 	if (event_debug__assert_is_setup(ev, "event_free") < 0)
 		return;
-	event_del(ev);
+	if (ev->ev_base)
+		event_del(ev);
 	event_debug__note_teardown(ev);
 	mm_free(ev);
 }
@@ -137,6 +137,10 @@ event_priority_set(struct event *ev, int pri)
 {
 	if (!ev || event_debug__assert_is_setup(ev, "event_priority_set") < 0)
 		return -1;
+	if (!ev->ev_base) {
+		event_warnx("event_priority_set: event has no base");
+		return -1;
+	}
 	if (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
 		event_warnx("event_priority_set: event is active");
 		return -1;
@@ -152,34 +156,43 @@ event_priority_set(struct event *ev, int pri)
 
 /* ---- counting ------------------------------------------------------------ */
 
-/* An event counts as added while it is inserted or has a timeout. */
+/*
+ * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the
+ * base's lists (I/O map, timers, activation queues), as libevent 2.1
+ * reports it; internal callbacks never count.
+ */
+#define EVLIST_COUNTED (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
+
 static void
-count_added(struct event_base *base, struct event *ev, int before, int after)
+update_flags(struct event_base *base, struct event_callback *evcb, int set, int clear)
 {
-	if (ev->ev_flags & EVLIST_INTERNAL)
+	int before = evcb->evcb_flags;
+	int after = (before | set) & ~clear;
+	evcb->evcb_flags = (short)after;
+	if (after & EVLIST_INTERNAL)
 		return;
-	int was = (before & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	int is = (after & (EVLIST_INSERTED | EVLIST_TIMEOUT)) != 0;
-	if (was == is)
-		return;
-	base->event_count += is ? 1 : -1;
-	if (base->event_count > base->event_count_max)
-		base->event_count_max = base->event_count;
+	int was = (before & EVLIST_COUNTED) != 0, is = (after & EVLIST_COUNTED) != 0;
+	if (was != is) {
+		base->event_count += is ? 1 : -1;
+		if (base->event_count > base->event_count_max)
+			base->event_count_max = base->event_count;
+	}
 }
 
 static void
 set_flags(struct event_base *base, struct event *ev, int set, int clear)
 {
-	int before = ev->ev_flags;
-	ev->ev_flags = (short)((before | set) & ~clear);
-	count_added(base, ev, before, ev->ev_flags);
+	update_flags(base, event_to_event_callback(ev), set, clear);
 }
 
 /* ---- activation queues -------------------------------------------------- */
 
+/* Tracks the queued callbacks: all of them for the loop, the
+ * non-internal ones for EVENT_BASE_COUNT_ACTIVE. */
 static void
 count_active(struct event_base *base, struct event_callback *evcb, int delta)
 {
+	base->n_queued_callbacks += delta;
 	if (evcb->evcb_flags & EVLIST_INTERNAL)
 		return;
 	base->event_count_active += delta;
@@ -190,7 +203,7 @@ count_active(struct event_base *base, struct event_callback *evcb, int delta)
 static void
 queue_insert_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags |= EVLIST_ACTIVE;
+	update_flags(base, evcb, EVLIST_ACTIVE, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -198,7 +211,7 @@ queue_insert_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 }
@@ -206,7 +219,7 @@ event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 void
 event_queue_remove_active_later(struct event_base *base, struct event_callback *evcb)
 {
-	evcb->evcb_flags &= ~EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, 0, EVLIST_ACTIVE_LATER);
 	count_active(base, evcb, -1);
 	TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
 }
@@ -232,7 +245,7 @@ event_callback_activate_later_nolock_(struct event_base *base, struct event_call
 {
 	if (evcb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		return;
-	evcb->evcb_flags |= EVLIST_ACTIVE_LATER;
+	update_flags(base, evcb, EVLIST_ACTIVE_LATER, 0);
 	count_active(base, evcb, 1);
 	TAILQ_INSERT_TAIL(&base->active_later_queue, evcb, evcb_active_next);
 	event_base_notify_if_needed(base);

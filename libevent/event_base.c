@@ -11,6 +11,7 @@
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
+#include <event2/event_compat.h>
 
 struct event_base *event_global_current_base_;
 
@@ -138,8 +139,8 @@ disabled_by_env(const char *name)
 	for (const char *p = name; *p && len + 1 < sizeof(var); p++)
 		var[len++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	var[len] = '\0';
-	const char *v = getenv(var);
-	return v && *v;
+	/* Set at all, even to "", means off (as libevent reads them). */
+	return getenv(var) != NULL;
 }
 
 static int
@@ -430,7 +431,13 @@ event_get_supported_methods(void)
 const char *
 event_base_get_method(const struct event_base *base)
 {
-	return base && base->evsel ? base->evsel->name : NULL;
+	if (!base || !base->evsel)
+		return NULL;
+	/* Our epoll backend always batches its changes; the flag only changes
+	 * the name, which libevent users see and may compare. */
+	if (base->evsel == &epollops && (base->flags & EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST))
+		return "epoll (with changelist)";
+	return base->evsel->name;
 }
 
 const char *

@@ -16,8 +16,7 @@
 int
 event_base_has_events(struct event_base *base)
 {
-	return base->event_count > 0 || base->event_count_active > 0 ||
-	    base->virtual_event_count > 0;
+	return base->event_count > 0 || base->virtual_event_count > 0;
 }
 
 /* Re-arms a persistent event's timeout before its callback runs.  Fired
@@ -221,6 +220,7 @@ move_active_later(struct event_base *base)
 	struct event_callback *evcb;
 	while ((evcb = TAILQ_FIRST(&base->active_later_queue))) {
 		TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
+		/* Still in a list either way: the counts do not change. */
 		evcb->evcb_flags = (evcb->evcb_flags & ~EVLIST_ACTIVE_LATER) | EVLIST_ACTIVE;
 		TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 	}

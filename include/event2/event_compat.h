@@ -16,6 +16,9 @@
 extern "C" {
 #endif
 
+struct event;
+struct event_base;
+
 /* Creates a base and makes it the global current base. */
 EVENT2_EXPORT_SYMBOL
 struct event_base *event_init(void);

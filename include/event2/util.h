@@ -70,21 +70,30 @@ struct evutil_monotonic_timer;
 
 /*
  * Formats tm (or the current UTC time when tm is NULL) as an RFC 1123 date
- * ("Sun, 06 Nov 1994 08:49:37 GMT") into date.  Returns the length written,
- * or 0 if it did not fit in datelen.
+ * ("Sun, 06 Nov 1994 08:49:37 GMT") into date, like snprintf: the result is
+ * truncated to datelen - 1 characters and terminated, and the return value
+ * is the full length (29), so a value >= datelen means it was cut short.
+ * -1 (with a warning) if tm_wday or tm_mon is out of range.
  */
 EVENT2_EXPORT_SYMBOL
 int evutil_date_rfc1123(char *date, const size_t datelen, const struct tm *tm);
 
-/* Allocates a monotonic timer; NULL on allocation failure. */
+/* Allocates a monotonic timer, already configured with flags 0; NULL on
+ * allocation failure.  Free it with evutil_monotonic_timer_free(). */
 EVENT2_EXPORT_SYMBOL
 struct evutil_monotonic_timer *evutil_monotonic_timer_new(void);
 EVENT2_EXPORT_SYMBOL
 void evutil_monotonic_timer_free(struct evutil_monotonic_timer *timer);
-/* Chooses the clock for timer (EV_MONOT_* flags).  0 on success, -1 on error. */
+/*
+ * Chooses the clock for timer and restarts it: EV_MONOT_FALLBACK selects
+ * gettimeofday made monotonic, EV_MONOT_PRECISE CLOCK_MONOTONIC, and no
+ * flag the cheaper CLOCK_MONOTONIC_COARSE.  0 on success, -1 (with a
+ * warning) for a NULL timer or unknown flags.
+ */
 EVENT2_EXPORT_SYMBOL
 int evutil_configure_monotonic_time(struct evutil_monotonic_timer *timer, int flags);
-/* Reads timer into tp; never goes backwards.  0 on success, -1 on error. */
+/* Reads timer into tp; successive readings of one timer never decrease.
+ * Not for concurrent use on one timer.  0 on success, -1 on error. */
 EVENT2_EXPORT_SYMBOL
 int evutil_gettime_monotonic(struct evutil_monotonic_timer *timer, struct timeval *tp);
 
@@ -106,11 +115,13 @@ int evutil_make_listen_socket_ipv6only(evutil_socket_t sock);
 /* Sets FD_CLOEXEC.  0 on success, -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_socket_closeonexec(evutil_socket_t sock);
-/* close(2) for sockets.  0 on success, -1 on failure. */
+/* close(2) for sockets.  0 on success (EINTR counts, as Linux has closed
+ * the descriptor anyway), -1 on failure. */
 EVENT2_EXPORT_SYMBOL
 int evutil_closesocket(evutil_socket_t sock);
 #define EVUTIL_CLOSESOCKET(s) evutil_closesocket(s)
-/* TCP_DEFER_ACCEPT where available.  0 on success or when unsupported. */
+/* TCP_DEFER_ACCEPT: accept() returns a connection only once data has
+ * arrived.  0 on success, -1 (errno set) if the socket refuses it. */
 EVENT2_EXPORT_SYMBOL
 int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
 
@@ -132,15 +143,17 @@ int evutil_make_tcp_listen_socket_deferred(evutil_socket_t sock);
 
 #define evutil_offsetof(type, field) offsetof(type, field)
 
-/* strtoll(3) for ev_int64_t. */
+/* strtoll(3) for ev_int64_t (errno ERANGE on overflow); 0 for a NULL s. */
 EVENT2_EXPORT_SYMBOL
 ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
 
 #define evutil_gettimeofday(tv, tz) gettimeofday((tv), (tz))
 
 /*
- * snprintf/vsnprintf that always NUL-terminate (when buflen > 0) and return
- * the length the full output would have had, or -1 on an encoding error.
+ * snprintf/vsnprintf with the C99 contract: the output is truncated to
+ * buflen - 1 characters and terminated (when buflen > 0), and the return
+ * value is the length the full output would have had (also for buflen 0),
+ * or -1 on an encoding error, a NULL format, or a NULL buf with buflen > 0.
  */
 EVENT2_EXPORT_SYMBOL
 int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
@@ -165,21 +178,26 @@ int evutil_inet_pton(int af, const char *src, void *dst);
 
 struct sockaddr;
 /*
- * Parses "1.2.3.4", "1.2.3.4:80", "[::1]", "[::1]:80" or "::1" into out,
- * whose size is *outlen on entry and the size used on return.  0 on
- * success, -1 on a malformed string or a too-small out.
+ * Parses "1.2.3.4", "1.2.3.4:80", "[::1]", "[::1]:80" or "::1" (IPv6 forms
+ * may carry a "%scope") into out, whose size is *outlen on entry and the
+ * size used on return.  A missing port gives port 0; a given port must be
+ * 1-65535.  0 on success; -1, with out and *outlen untouched, on a
+ * malformed string (including any stray character) or a too-small out.
  */
 EVENT2_EXPORT_SYMBOL
 int evutil_parse_sockaddr_port(const char *str, struct sockaddr *out, int *outlen);
 /*
- * Orders two socket addresses: family, then address, then (if
- * include_port) port.  Negative, zero or positive like strcmp.
+ * Orders two socket addresses: family, then address (numerically), then
+ * (if include_port) port.  Negative, zero or positive like strcmp.  Only
+ * AF_INET and AF_INET6 are ordered; other families always compare as
+ * different (nonzero).
  */
 EVENT2_EXPORT_SYMBOL
 int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2,
     int include_port);
 
-/* Locale-independent ASCII case-insensitive comparisons. */
+/* strcasecmp/strncasecmp that fold only ASCII letters, whatever the locale;
+ * other bytes compare as unsigned values. */
 EVENT2_EXPORT_SYMBOL
 int evutil_ascii_strcasecmp(const char *str1, const char *str2);
 EVENT2_EXPORT_SYMBOL
@@ -221,13 +239,15 @@ int evutil_ascii_strncasecmp(const char *str1, const char *str2, size_t n);
 
 struct evutil_addrinfo;
 /*
- * getaddrinfo(3), answering numeric hosts and ports itself without a
- * lookup.  0 on success with *res owned by the caller (free it with
- * evutil_freeaddrinfo), or an EVUTIL_EAI_* code.
+ * getaddrinfo(3), answering numeric hosts and ports itself without any
+ * lookup, and giving the same entries as the libc would.  0 on success with
+ * *res owned by the caller (free it with evutil_freeaddrinfo), or an
+ * EVUTIL_EAI_* code with *res NULL.
  */
 EVENT2_EXPORT_SYMBOL
 int evutil_getaddrinfo(const char *nodename, const char *servname,
     const struct evutil_addrinfo *hints_in, struct evutil_addrinfo **res);
+/* Frees a whole list from evutil_getaddrinfo (or evdns_getaddrinfo). */
 EVENT2_EXPORT_SYMBOL
 void evutil_freeaddrinfo(struct evutil_addrinfo *ai);
 /* Message text for an EVUTIL_EAI_* code. */
@@ -235,18 +255,22 @@ EVENT2_EXPORT_SYMBOL
 const char *evutil_gai_strerror(int err);
 
 /*
- * Cryptographically strong random bytes from the kernel (getrandom(2),
- * falling back to the urandom device file).
+ * Fills buf with n cryptographically strong random bytes from the kernel
+ * (getrandom(2), falling back to the urandom device file).  If no source
+ * works it logs a warning and fills buf with bytes that are NOT secure;
+ * check evutil_secure_rng_init() first where that matters.
  */
 EVENT2_EXPORT_SYMBOL
 void evutil_secure_rng_get_bytes(void *buf, size_t n);
 /* Prepares the generator; 0 on success, -1 if no source is usable. */
 EVENT2_EXPORT_SYMBOL
 int evutil_secure_rng_init(void);
-/* Uses fname instead of /dev/urandom for the fallback source.  0 or -1. */
+/* Uses fname (not copied: keep it alive) instead of /dev/urandom for the
+ * fallback source.  0, or -1 if fname cannot be opened for reading. */
 EVENT2_EXPORT_SYMBOL
 int evutil_secure_rng_set_urandom_device_file(char *fname);
-/* Mixes caller entropy in; harmless with a kernel source. */
+/* Accepted for compatibility; the kernel generator needs no seeding, so
+ * the bytes are not used. */
 EVENT2_EXPORT_SYMBOL
 void evutil_secure_rng_add_bytes(const char *dat, size_t datlen);
 
