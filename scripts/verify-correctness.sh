@@ -133,7 +133,10 @@ ctest_step() {
 	detail=$(ctest_detail "$logs/$name.log")
 	nsan=$(grep -cE 'ERROR: (Address|Leak|Memory)Sanitizer|WARNING: ThreadSanitizer|runtime error:' \
 		"$logs/$name.log")
-	[ "$nsan" -gt 0 ] && detail+="; $nsan sanitizer reports"
+	if [ "$nsan" -gt 0 ]; then
+		detail+="; $nsan sanitizer reports, first: $(grep -m1 -E 'SUMMARY: [A-Za-z]+Sanitizer' \
+			"$logs/$name.log" | sed -E 's/.*SUMMARY: //; s#/[^ ]*/##' | cut -c1-100)"
+	fi
 	if [ $status -eq 124 ] || [ $status -eq 137 ]; then
 		record "$name" FAIL $((SECONDS - t0)) "hang: step killed after ${step_timeout}s"
 		return 1
