@@ -28,9 +28,9 @@ def parse_args(argv):
     p.add_argument("workload")
     p.add_argument("size", nargs="?", help="size string (default: the first "
                    "size in config/workload.toml)")
-    p.add_argument("--exp", default=os.environ.get("EXP", "scratch"),
+    p.add_argument("--exp", default=os.environ.get("EXP", "EXP-000"),
                    help="experiment id for the report path (default $EXP or "
-                   "'scratch')")
+                   "EXP-000, as run-bench.sh)")
     p.add_argument("--build-dir", default=os.path.join(REPO, "build"))
     p.add_argument("--no-build", action="store_true",
                    help="use the binaries as they are")
