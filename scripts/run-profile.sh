@@ -18,7 +18,7 @@
 # one doing 0 (same setup and warm-up), so setup and tools cancel out.
 # Workload sizes, warm-up and CPU pinning come from config/workload.toml.
 # The report is printed and kept in
-#   experiments/<EXP>/profile-results/<timestamp>.txt
+#   experiments/<EXP>/profile-results/<timestamp>.txt  (and .json)
 # Exit: 0 all phases measured; 1 a variant crashed, miscounted or hung, or
 # the build failed; 64 bad usage.  --help lists the options.
 set -euo pipefail

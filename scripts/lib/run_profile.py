@@ -2,12 +2,14 @@
 
 Usage and phases: see scripts/run-profile.sh --help.  Builds the bench
 workloads if needed, measures, prints each phase as it completes, and
-keeps the report in experiments/<EXP>/profile-results/<timestamp>.txt.
+keeps the report in experiments/<EXP>/profile-results/<timestamp>.txt
+(the same data, machine-readable, in <timestamp>.json).
 Exits 1 when a variant crashes, miscounts or hangs (the report says
 which), 64 on bad usage.
 """
 import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess
@@ -190,6 +192,9 @@ def main(argv):
     r = Report()
     r.add(header(a, spec, ts, use_perf))
     failures = []
+    data = {"workload": spec["name"], "size": spec["size"], "exp": a.exp,
+            "timestamp": ts, "tree": git_desc(), "spec": spec,
+            "syscall_counter": "perf" if use_perf else "strace"}
 
     def phase(name, fn):
         print(f"run-profile: {name} ...", file=sys.stderr, flush=True)
@@ -205,18 +210,24 @@ def main(argv):
     if cal:
         k = cal[0]
         budget = phase("phase 1", lambda: ph.budget(bins, spec, k, a.reps))
+        data["k"], data["budget"] = k, budget
         if budget:
             r.add(rep.phase1(budget, k))
         perf = phase("phase 2 perf", lambda: ph.perf_record(
             bins["engine"], spec, k, a.top, hot))
         cg = None if a.no_callgrind else phase(
             "phase 2 callgrind", lambda: ph.callgrind(bins, spec, a.cg_runs, 15))
+        data["perf"] = perf
+        data["callgrind"] = {v: {f: d[f] for f in ("ir_k", "ir_0", "ops",
+                                                    "ir_per_op", "top")}
+                             for v, d in (cg or {}).items()}
         if perf:
             r.add(rep.phase2(perf, cg, recorded, spec["name"]))
             if a.record_hot:
                 record_hot(perf, cg, spec, a.exp, ts)
         sysc = phase("phase 4", lambda: ph.syscalls(bins, spec, spec["runs"],
                                                     use_perf))
+        data["syscalls"] = sysc
         if budget:
             r.add(rep.phase3(budget, sysc or {}))
         if sysc:
@@ -232,6 +243,9 @@ def main(argv):
     path = os.path.join(out_dir, f"{ts}.txt")
     with open(path, "w") as f:
         f.write("\n".join(r.lines))
+    data["failures"] = failures
+    with open(path[:-4] + ".json", "w") as f:
+        json.dump(data, f, indent=1, default=str)
     print(f"run-profile: report written to {os.path.relpath(path, REPO)}")
     return 1 if failures else 0
 
