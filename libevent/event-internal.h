@@ -157,6 +157,8 @@ struct event_base {
 	struct min_heap timeheap;
 	struct common_timeout_list **common_timeout_queues;
 	int n_common_timeouts, n_common_timeouts_allocated;
+	struct common_timeout_list *auto_fifo_cache[64]; /* by duration hash */
+	int n_auto_fifos;
 
 	/* Time: cached monotonic time and the wall-clock offset. */
 	struct timeval tv_cache;
@@ -235,6 +237,10 @@ int event__gettime(struct event_base *base, struct timeval *tp);
 void event__clear_time_cache(struct event_base *base);
 void event__update_time_cache(struct event_base *base);
 int event__is_common_timeout(const struct timeval *tv, const struct event_base *base);
+/* If rel's duration has (or may get) an automatic FIFO, stores the tagged
+ * duration in *tagged and returns 1; 0 means "use the heap". */
+int event__auto_fifo(struct event_base *base, const struct timeval *rel,
+    struct timeval *tagged);
 void event__timer_insert(struct event_base *base, struct event *ev);
 void event__timer_remove(struct event_base *base, struct event *ev);
 /* How long the loop may wait: *tv_p set to NULL (forever) or tv. */

@@ -343,9 +343,12 @@ check_timeout(const struct timeval *tv, const struct event_base *base)
 static void
 absolute_expiry(struct event_base *base, const struct timeval *tv, struct timeval *out)
 {
-	struct timeval now, rel = *tv;
+	struct timeval now, rel = *tv, tagged;
 	event__gettime(base, &now);
+	if (!event__is_common_timeout(tv, base) && event__auto_fifo(base, tv, &tagged))
+		tv = &tagged;
 	if (event__is_common_timeout(tv, base)) {
+		rel = *tv;
 		rel.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
 		evutil_timeradd(&now, &rel, out);
 		out->tv_usec |= tv->tv_usec & ~COMMON_TIMEOUT_MICROSECONDS_MASK;

@@ -27,7 +27,11 @@ persist_rearm(struct event_base *base, struct event *ev)
 {
 	if (!evutil_timerisset(&ev->ev_io_timeout))
 		return;
-	struct timeval now, run_at, delay = ev->ev_io_timeout;
+	struct timeval now, run_at, delay = ev->ev_io_timeout, tagged;
+	/* Stay on the same FIFO: the user's common timeout, or the automatic
+	 * one for this duration. */
+	if (!event__is_common_timeout(&delay, base) && event__auto_fifo(base, &delay, &tagged))
+		delay = tagged;
 	int common = event__is_common_timeout(&delay, base);
 	unsigned tag = common ? (delay.tv_usec & ~COMMON_TIMEOUT_MICROSECONDS_MASK) : 0;
 	delay.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;

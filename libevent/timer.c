@@ -12,6 +12,7 @@
  * FIFO sits on the heap (as the FIFO's own internal timer event).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -155,14 +156,24 @@ common_queue(struct event_base *base, const struct timeval *tv)
 	return base->common_timeout_queues[common_idx(tv)];
 }
 
+/*
+ * The FIFO's timer may fire early but never late: it is moved earlier when
+ * an event becomes the head with an earlier expiry, and moved forward only
+ * when it fires.  Removing the head (the common case: an event that fired
+ * or was deleted) touches no timer at all; the cost is at most one early
+ * wakeup per FIFO (EXP-001).
+ */
 static void
-common_schedule_head(struct common_timeout_list *ctl)
+common_schedule_head(struct common_timeout_list *ctl, int only_if_earlier)
 {
 	struct event *head = TAILQ_FIRST(&ctl->events);
 	if (!head)
 		return;
 	struct timeval when = head->ev_timeout;
 	when.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+	if (only_if_earlier && (ctl->timeout_event.ev_flags & EVLIST_TIMEOUT) &&
+	    !evutil_timercmp(&when, &ctl->timeout_event.ev_timeout, <))
+		return;
 	event_add_nolock_(&ctl->timeout_event, &when, 1);
 }
 
@@ -188,8 +199,54 @@ common_timeout_cb(evutil_socket_t fd, short what, void *arg)
 			event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
 		event_active_nolock_(ev, EV_TIMEOUT, 1);
 	}
-	common_schedule_head(ctl);
+	common_schedule_head(ctl, 0);
 	EVBASE_RELEASE_LOCK(base);
+}
+
+/* The FIFO for a normalised duration, created if needed; NULL when the
+ * table is full or on allocation failure (both logged only if loud). */
+static struct common_timeout_list *
+common_queue_for(struct event_base *base, const struct timeval *tv, int loud)
+{
+	for (int i = 0; i < base->n_common_timeouts; i++) {
+		struct common_timeout_list *ctl = base->common_timeout_queues[i];
+		if (ctl->duration.tv_sec == tv->tv_sec &&
+		    (ctl->duration.tv_usec & COMMON_TIMEOUT_MICROSECONDS_MASK) == tv->tv_usec)
+			return ctl;
+	}
+	if (base->n_common_timeouts == MAX_COMMON_TIMEOUTS) {
+		if (loud)
+			event_warnx("event_base_init_common_timeout: too many common timeouts");
+		return NULL;
+	}
+	if (base->n_common_timeouts == base->n_common_timeouts_allocated) {
+		int n = base->n_common_timeouts_allocated ? base->n_common_timeouts_allocated * 2 : 16;
+		struct common_timeout_list **q = mm_realloc(base->common_timeout_queues,
+		    (size_t)n * sizeof(*q));
+		if (!q) {
+			if (loud)
+				event_warn("event_base_init_common_timeout: realloc");
+			return NULL;
+		}
+		base->common_timeout_queues = q;
+		base->n_common_timeouts_allocated = n;
+	}
+	struct common_timeout_list *ctl = mm_calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		if (loud)
+			event_warn("event_base_init_common_timeout: calloc");
+		return NULL;
+	}
+	TAILQ_INIT(&ctl->events);
+	ctl->duration.tv_sec = tv->tv_sec;
+	ctl->duration.tv_usec = tv->tv_usec | COMMON_TIMEOUT_MAGIC |
+	    (base->n_common_timeouts << COMMON_TIMEOUT_IDX_SHIFT);
+	ctl->base = base;
+	event_assign(&ctl->timeout_event, base, -1, 0, common_timeout_cb, ctl);
+	ctl->timeout_event.ev_flags |= EVLIST_INTERNAL;
+	event_priority_set(&ctl->timeout_event, 0);
+	base->common_timeout_queues[base->n_common_timeouts++] = ctl;
+	return ctl;
 }
 
 const struct timeval *
@@ -204,55 +261,61 @@ event_base_init_common_timeout(struct event_base *base, const struct timeval *du
 	EVBASE_ACQUIRE_LOCK(base);
 	if (event__is_common_timeout(&tv, base)) {
 		result = &common_queue(base, &tv)->duration;
-		goto done;
-	}
-	if (tv.tv_sec < 0 || tv.tv_usec < 0) {
+	} else if (tv.tv_sec < 0 || tv.tv_usec < 0) {
 		event_warnx("event_base_init_common_timeout: negative duration");
-		goto done;
-	}
-	tv.tv_sec += tv.tv_usec / 1000000;
-	tv.tv_usec %= 1000000;
-	for (int i = 0; i < base->n_common_timeouts; i++) {
-		struct common_timeout_list *ctl = base->common_timeout_queues[i];
-		if (ctl->duration.tv_sec == tv.tv_sec &&
-		    (ctl->duration.tv_usec & COMMON_TIMEOUT_MICROSECONDS_MASK) == tv.tv_usec) {
+	} else {
+		tv.tv_sec += tv.tv_usec / 1000000;
+		tv.tv_usec %= 1000000;
+		struct common_timeout_list *ctl = common_queue_for(base, &tv, 1);
+		if (ctl)
 			result = &ctl->duration;
-			goto done;
-		}
 	}
-	if (base->n_common_timeouts == MAX_COMMON_TIMEOUTS) {
-		event_warnx("event_base_init_common_timeout: too many common timeouts");
-		goto done;
-	}
-	if (base->n_common_timeouts == base->n_common_timeouts_allocated) {
-		int n = base->n_common_timeouts_allocated ? base->n_common_timeouts_allocated * 2 : 16;
-		struct common_timeout_list **q = mm_realloc(base->common_timeout_queues,
-		    (size_t)n * sizeof(*q));
-		if (!q) {
-			event_warn("event_base_init_common_timeout: realloc");
-			goto done;
-		}
-		base->common_timeout_queues = q;
-		base->n_common_timeouts_allocated = n;
-	}
-	struct common_timeout_list *ctl = mm_calloc(1, sizeof(*ctl));
-	if (!ctl) {
-		event_warn("event_base_init_common_timeout: calloc");
-		goto done;
-	}
-	TAILQ_INIT(&ctl->events);
-	ctl->duration.tv_sec = tv.tv_sec;
-	ctl->duration.tv_usec = tv.tv_usec | COMMON_TIMEOUT_MAGIC |
-	    (base->n_common_timeouts << COMMON_TIMEOUT_IDX_SHIFT);
-	ctl->base = base;
-	event_assign(&ctl->timeout_event, base, -1, 0, common_timeout_cb, ctl);
-	ctl->timeout_event.ev_flags |= EVLIST_INTERNAL;
-	event_priority_set(&ctl->timeout_event, 0);
-	base->common_timeout_queues[base->n_common_timeouts++] = ctl;
-	result = &ctl->duration;
-done:
 	EVBASE_RELEASE_LOCK(base);
 	return result;
+}
+
+/*
+ * Automatic FIFOs (EXP-001).  Programs rarely use many distinct timeout
+ * durations, and timeouts of one duration added over time expire in the
+ * order they were added.  So a relative timeout whose duration was seen
+ * before goes to that duration's FIFO: O(1) to add and to remove, where
+ * the heap costs O(log n) both ways.  The first AUTO_FIFO_MAX durations
+ * get FIFOs; others use the heap.  A direct-mapped cache keeps the lookup
+ * to one comparison in the common case.
+ */
+#define AUTO_FIFO_MAX 32
+
+static unsigned
+duration_slot(const struct timeval *tv)
+{
+	uint64_t h = (uint64_t)tv->tv_sec * 1000003u + (uint64_t)tv->tv_usec;
+	h ^= h >> 29;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (unsigned)(h >> 58); /* 64 slots */
+}
+
+int
+event__auto_fifo(struct event_base *base, const struct timeval *rel, struct timeval *tagged)
+{
+	struct timeval tv = *rel;
+	tv.tv_sec += tv.tv_usec / 1000000;
+	tv.tv_usec %= 1000000;
+	unsigned slot = duration_slot(&tv);
+	struct common_timeout_list *ctl = base->auto_fifo_cache[slot];
+	if (!ctl || ctl->duration.tv_sec != tv.tv_sec ||
+	    (ctl->duration.tv_usec & COMMON_TIMEOUT_MICROSECONDS_MASK) != tv.tv_usec) {
+		if (base->n_auto_fifos >= AUTO_FIFO_MAX)
+			return 0;
+		int before = base->n_common_timeouts;
+		ctl = common_queue_for(base, &tv, 0);
+		if (!ctl)
+			return 0;
+		if (base->n_common_timeouts != before)
+			base->n_auto_fifos++;
+		base->auto_fifo_cache[slot] = ctl;
+	}
+	*tagged = ctl->duration;
+	return 1;
 }
 
 void
@@ -295,7 +358,7 @@ common_insert(struct event_base *base, struct event *ev)
 	else
 		TAILQ_INSERT_HEAD(&ctl->events, ev, ev_timeout_pos.ev_next_with_common_timeout);
 	if (TAILQ_FIRST(&ctl->events) == ev)
-		common_schedule_head(ctl);
+		common_schedule_head(ctl, 1);
 }
 
 void
@@ -312,14 +375,8 @@ event__timer_remove(struct event_base *base, struct event *ev)
 {
 	if (event__is_common_timeout(&ev->ev_timeout, base)) {
 		struct common_timeout_list *ctl = common_queue(base, &ev->ev_timeout);
-		int was_head = TAILQ_FIRST(&ctl->events) == ev;
+		/* The FIFO's timer stays where it is (see common_schedule_head). */
 		TAILQ_REMOVE(&ctl->events, ev, ev_timeout_pos.ev_next_with_common_timeout);
-		if (was_head) {
-			if (TAILQ_EMPTY(&ctl->events))
-				event_del_nolock_(&ctl->timeout_event, EVENT_DEL_NOBLOCK);
-			else
-				common_schedule_head(ctl);
-		}
 	} else {
 		min_heap_erase_(&base->timeheap, ev);
 	}
