@@ -167,7 +167,7 @@ def record_hot(perf, cg, spec, exp, ts):
             rec["ir"] = by_fn[sym]
         if rec:
             measured[sym] = rec
-    note = f"{exp} profile {ts}, size {spec['size']}"
+    note = f"{exp} profile {ts}, size {spec['size']}, tree {git_desc()}"
     hotmethods.record(os.path.join(REPO, "config", "hot-methods.yaml"),
                       spec["name"], measured, note)
     print(f"run-profile: recorded {len(measured)} hot methods for "
