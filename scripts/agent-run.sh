@@ -295,7 +295,7 @@ echo
 "$py" "$here/lib/agent_compare.py" --gate "$gate" \
 	${cand_bench:+--cand-bench "$cand_bench"} ${cand_prof:+--cand-profile "$cand_prof"} \
 	${base_bench:+--base-bench "$base_bench"} ${base_prof:+--base-profile "$base_prof"}
-echo "  results: $cand_wt/experiments/$exp/ (base side under base/)"
+echo "  results: $cand_wt/experiments/$exp/$([ $no_base -eq 0 ] && echo ' (base side under base/)')"
 [ $quick -eq 1 ] && echo "  NOTE: --quick sizes: plumbing check, not numbers for a verdict"
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "  steps that FAILED: ${failed[*]}"
@@ -307,6 +307,6 @@ Next (AGENTS.md): decide from the inputs above, then
           scripts/check-ledger.sh --write, commit on $cand_branch, merge it
   reject: write the $exp entry with the reason on the main line, then
           git worktree remove --force $cand_wt && git branch -D $cand_branch
-  either: git worktree remove --force $base_wt
 EOF
+[ $no_base -eq 0 ] && echo "  either: git worktree remove --force $base_wt"
 [ ${#failed[@]} -eq 0 ]
