@@ -254,15 +254,17 @@ if [ $full -eq 1 ]; then
 				fz_n=$((fz_n + 1))
 				corpus=$fz/corpus/$(basename "$bin")
 				mkdir -p "$corpus"
+				mkdir -p "$fz/artifacts"
 				if ! run_step fuzz "$bin" -max_total_time="$fuzz_seconds" \
-					-timeout=10 -rss_limit_mb=2048 "$corpus"; then
-					fz_fail+="$(basename "$bin") "
+					-timeout=10 -rss_limit_mb=2048 \
+					-artifact_prefix="$fz/artifacts/$(basename "$bin")-" "$corpus"; then
+					fz_fail+="${fz_fail:+ }$(basename "$bin")"
 				fi
 			done < <(find "$fz" -type f -executable -name '*fuzz*' ! -path '*/CMakeFiles/*' | sort)
 			if [ $fz_n -eq 0 ]; then
 				record fuzz FAIL $((SECONDS - t0)) "fuzz sources exist but the build made no *fuzz* executable"
 			elif [ -n "$fz_fail" ]; then
-				record fuzz FAIL $((SECONDS - t0)) "crash or timeout in: $fz_fail"
+				record fuzz FAIL $((SECONDS - t0)) "crash or timeout in: $fz_fail (inputs in $fz/artifacts)"
 			else
 				record fuzz PASS $((SECONDS - t0)) "$fz_n targets x ${fuzz_seconds}s"
 			fi
