@@ -84,12 +84,12 @@ run_step() {
 	timeout --kill-after=15 "$step_timeout" "$@" >>"$logs/$name.log" 2>&1
 }
 
-# ctest_detail LOG: "N/M passed" from ctest's closing line, or "".
+# ctest_detail LOG: "N/M tests passed" (+ skipped and failed names) from ctest's output.
 ctest_detail() {
 	local line
 	line=$(grep -E 'tests passed, [0-9]+ tests? failed out of' "$1" | tail -1)
 	[ -n "$line" ] || { echo "no ctest summary"; return; }
-	local pct failed total
+	local failed total
 	failed=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
 	total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
 	local names
@@ -108,7 +108,7 @@ failed_cases() {
 		sort -u | head -8 | tr '\n' ' ' | sed 's/ *$//'
 }
 
-# configure_build NAME DIR CMAKE-ARGS...: configure (if needed) and build.
+# configure_build NAME DIR CMAKE-ARGS...: configure (cheap when cached) and build.
 configure_build() {
 	local name=$1 dir=$2; shift 2
 	: >"$logs/$name.log"
