@@ -723,8 +723,15 @@ event_once(evutil_socket_t fd, short events, void (*callback)(evutil_socket_t, s
 int
 event_pending(const struct event *ev, short events, struct timeval *tv)
 {
-	if (!ev || !ev->ev_base)
+	if (!ev) {
+		event_warnx("event_pending: NULL event");
 		return 0;
+	}
+	if (!(ev->ev_flags & EVLIST_INIT) || !ev->ev_base) {
+		event_warnx("event_pending: event %p was never assigned to a base",
+		    (void *)ev);
+		return 0;
+	}
 	if (event_debug__assert_is_setup(ev, "event_pending") < 0)
 		return 0;
 	struct event_base *base = ev->ev_base;

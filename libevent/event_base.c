@@ -363,20 +363,28 @@ free_base(struct event_base *base, int run_final)
 	mm_free(base);
 }
 
-void
-event_base_free(struct event_base *base)
+static void
+free_named(struct event_base *base, int run_final, const char *what)
 {
 	if (!base)
 		base = event_global_current_base_;
-	free_base(base, 1);
+	if (!base) {
+		event_warnx("%s: NULL base and no current base", what);
+		return;
+	}
+	free_base(base, run_final);
+}
+
+void
+event_base_free(struct event_base *base)
+{
+	free_named(base, 1, "event_base_free");
 }
 
 void
 event_base_free_nofinalize(struct event_base *base)
 {
-	if (!base)
-		base = event_global_current_base_;
-	free_base(base, 0);
+	free_named(base, 0, "event_base_free_nofinalize");
 }
 
 /* ---- after fork -------------------------------------------------------------- */
@@ -431,8 +439,10 @@ event_get_supported_methods(void)
 const char *
 event_base_get_method(const struct event_base *base)
 {
-	if (!base || !base->evsel)
+	if (!base || !base->evsel) {
+		event_warnx("event_base_get_method: NULL or uninitialised base");
 		return NULL;
+	}
 	/* Our epoll backend always batches its changes; the flag only changes
 	 * the name, which libevent users see and may compare. */
 	if (base->evsel == &epollops && (base->flags & EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST))
@@ -457,9 +467,13 @@ event_base_priority_init(struct event_base *base, int npriorities)
 {
 	if (!base)
 		base = event__current_base();
-	if (!base || npriorities < 1 || npriorities > EVENT_MAX_PRIORITIES) {
-		event_warnx("event_base_priority_init: bad number of priorities %d",
-		    npriorities);
+	if (!base) {
+		event_warnx("event_base_priority_init: NULL base and no current base");
+		return -1;
+	}
+	if (npriorities < 1 || npriorities > EVENT_MAX_PRIORITIES) {
+		event_warnx("event_base_priority_init: %d priorities, not in [1, %d]",
+		    npriorities, EVENT_MAX_PRIORITIES);
 		return -1;
 	}
 	int r = -1;

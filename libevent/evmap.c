@@ -115,6 +115,11 @@ note_change(struct event_base *base, int fd, struct evmap_io *io)
 
 	if (want == 0 && io->kstate == EVMAP_K_ARMED)
 		return base->evsel->apply(base, fd, io);
+	/* A first registration is made at once too: it costs the same one
+	 * call as later, and a bad fd (closed, a regular file) is refused by
+	 * event_add itself, as applications expect. */
+	if (want != 0 && io->kstate == EVMAP_K_ABSENT && !io->queued)
+		return base->evsel->apply(base, fd, io);
 	if (want == kernel_mask(io) && io->kstate != EVMAP_K_DISARMED)
 		return 0;
 	if (want == 0)

@@ -177,7 +177,10 @@ common_schedule_head(struct common_timeout_list *ctl, int only_if_earlier)
 	event_add_nolock_(&ctl->timeout_event, &when, 1);
 }
 
-/* The FIFO's timer fired: expire every due event at its head. */
+/* The FIFO's timer as a callback.  event__timeout_process handles FIFO
+ * timers itself and never activates them; this runs only if one is
+ * activated by other means (event_active on internals is not possible
+ * from the API), and then does the same work. */
 static void
 common_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -401,6 +404,51 @@ event__timeout_next(struct event_base *base, struct timeval **tv_p)
 	return 0;
 }
 
+/* Ends ev's timer and activates it for EV_TIMEOUT.  A persistent event
+ * keeps its I/O interest; its closure schedules the next timeout. */
+static void
+expire(struct event *ev)
+{
+	if (ev->ev_events & EV_PERSIST)
+		event__unschedule_timer(ev);
+	else
+		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+	event_active_nolock_(ev, EV_TIMEOUT, 1);
+}
+
+/*
+ * A FIFO's timer reached the top of the heap.  Its key may be early (see
+ * common_schedule_head): then it is moved to the head's real expiry and
+ * compared again, so that members of every FIFO and heap timers expire in
+ * one global deadline order.  Once the key is the head's expiry, the head
+ * expires and the key moves to the next member.
+ */
+static void
+fifo_step(struct event_base *base, struct common_timeout_list *ctl)
+{
+	struct event *timer = &ctl->timeout_event;
+	struct event *head = TAILQ_FIRST(&ctl->events);
+	if (!head) {
+		event_del_nolock_(timer, EVENT_DEL_NOBLOCK);
+		return;
+	}
+	struct timeval when = head->ev_timeout;
+	when.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+	if (evutil_timercmp(&when, &timer->ev_timeout, !=)) {
+		timer->ev_timeout = when;
+		min_heap_adjust_(&base->timeheap, timer);
+		return;
+	}
+	expire(head);
+	if ((head = TAILQ_FIRST(&ctl->events))) {
+		timer->ev_timeout = head->ev_timeout;
+		timer->ev_timeout.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+		min_heap_adjust_(&base->timeheap, timer);
+	} else {
+		event_del_nolock_(timer, EVENT_DEL_NOBLOCK);
+	}
+}
+
 void
 event__timeout_process(struct event_base *base)
 {
@@ -413,12 +461,9 @@ event__timeout_process(struct event_base *base)
 	while ((ev = min_heap_top_(&base->timeheap))) {
 		if (evutil_timercmp(&ev->ev_timeout, &now, >))
 			break;
-		/* A persistent event keeps its I/O interest: only its timer
-		 * ends here, and its closure schedules the next one. */
-		if (ev->ev_events & EV_PERSIST)
-			event__unschedule_timer(ev);
+		if (ev->ev_callback == common_timeout_cb)
+			fifo_step(base, ev->ev_arg);
 		else
-			event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
-		event_active_nolock_(ev, EV_TIMEOUT, 1);
+			expire(ev);
 	}
 }
