@@ -14,11 +14,13 @@
 #   env-poll      the suite with EVENT_NOEPOLL=1, so every test that takes
 #                 the default backend runs on poll
 #   env-select    the suite with EVENT_NOEPOLL=1 EVENT_NOPOLL=1 (select)
-#                 In both, the tests pinned to a disabled backend (Criterion
-#                 names *_epoll, *_poll, from TU_BACKEND_TEST) and tests
-#                 about the environment variables themselves (named env_*)
-#                 are filtered out with CRITERION_TEST_PATTERN: they cannot
-#                 mean anything there.  The per-backend tests already run
+#                 In both, tests about a disabled backend (Criterion names
+#                 containing "epoll", resp. "poll": *_epoll from
+#                 TU_BACKEND_TEST, epoll_ctl_* contracts) and tests about
+#                 the environment variables themselves (named env_*) are
+#                 filtered out with CRITERION_TEST_PATTERN: they cannot
+#                 mean anything there.  A test that needs a backend must
+#                 say so in its name or set EVENT_BASE_FLAG_IGNORE_ENV.  The per-backend tests already run
 #                 every event test on epoll, poll and select in the light
 #                 step.
 #   asan-ubsan    a separate build (build-asan) with -DENGINE_ASAN=ON
@@ -154,6 +156,45 @@ ctest_step() {
 	record "$name" PASS $((SECONDS - t0)) "$detail"
 }
 
+# test_block LOG TEST: the output ctest printed for one failed test.
+test_block() {
+	awk -v t="$2" '
+		$0 ~ "Test +#[0-9]+: " t " " { on = 1; next }
+		on && ($0 ~ /^ +Start +[0-9]+:/ || $0 ~ /tests passed, /) { exit }
+		on { print }' "$1"
+}
+
+# recheck_runner_leaks NAME DIR ENV...: Criterion's parallel runner
+# (--jobs=2, as tests/CMakeLists.txt runs every program) sometimes leaks a
+# few bytes of its own under LeakSanitizer, after every test passed: the
+# leak's stack is calloc called from libcriterion and nothing else.  Such
+# a program is run again alone with --jobs=1; if that passes, the failure
+# was the framework's and the step is amended to PASS with a note.  Any
+# other failure stands.  (.workspace-memory/criterion-runner-leak.md)
+recheck_runner_leaks() {
+	local name=$1 dir=$2; shift 2
+	local log=$logs/$name.log t block rechecked="" other=""
+	for t in $(sed -n '/The following tests FAILED/,$p' "$log" |
+		sed -nE 's/^\s+[0-9]+ - ([^ ]+) .*/\1/p'); do
+		block=$(test_block "$log" "$t")
+		if [ -x "$dir/tests/$t" ] &&
+			grep -q 'Synthesis: .*Failing: 0 | Crashing: 0' <<<"$block" &&
+			grep -q 'LeakSanitizer: detected memory leaks' <<<"$block" &&
+			! grep -E '^ +#[1-9][0-9]* ' <<<"$block" | grep -qv libcriterion &&
+			(cd "$dir" && timeout "$test_timeout" env "$@" "tests/$t" --jobs=1) \
+				>"$logs/$name-$t-jobs1.log" 2>&1; then
+			rechecked+="${rechecked:+ }$t"
+		else
+			other+="${other:+ }$t"
+		fi
+	done
+	[ -n "$rechecked" ] && [ -z "$other" ] || return 1
+	local last=$((${#results[@]} - 1))
+	results[$last]=PASS
+	details[$last]="$(ctest_detail "$log" | sed 's/;.*//') under ctest; $rechecked: only Criterion's runner leaked at --jobs=2, each passed alone at --jobs=1"
+	printf 'verify: %-11s %-4s (amended: %s)\n' "$name" PASS "runner leak only"
+}
+
 # build_step NAME DIR CMAKE-ARGS...
 build_step() {
 	local name=$1 dir=$2; shift 2
@@ -181,8 +222,8 @@ count_tests() {
 }
 
 # Criterion filters for the env runs (see the header).
-env_poll_pattern='!(*_epoll|*/env_*)'
-env_select_pattern='!(*_epoll|*_poll|*/env_*)'
+env_poll_pattern='!(*epoll*|*/env_*)'
+env_select_pattern='!(*poll*|*/env_*)'
 
 light=$build_root/build
 echo "verify: light gate in $light (logs in $logs)"
@@ -210,9 +251,10 @@ if [ $full -eq 1 ]; then
 		# verify_asan_link_order=0: the drop-in and install tests run
 		# uninstrumented programs (memcached, a probe) on the instrumented
 		# libraries; the runtime then arrives as the libraries' dependency.
-		ctest_step asan-ubsan "$asan" \
-			ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1:halt_on_error=1 \
-			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 --
+		asan_env=(ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1:halt_on_error=1
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+		ctest_step asan-ubsan "$asan" "${asan_env[@]}" -- ||
+			recheck_runner_leaks asan-ubsan "$asan" "${asan_env[@]}"
 	fi
 
 	# Criterion cannot start under TSAN here (its runner maps an arena
