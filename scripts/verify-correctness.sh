@@ -24,7 +24,9 @@
 #                 every event test on epoll, poll and select in the light
 #                 step.
 #   asan-ubsan    a separate build (build-asan) with -DENGINE_ASAN=ON
-#                 -DENGINE_UBSAN=ON, the whole suite
+#                 -DENGINE_UBSAN=ON, the whole suite (a program whose only
+#                 finding is Criterion's own runner leak is re-run alone,
+#                 see recheck_runner_leaks)
 #   tsan          a separate build (build-tsan) with -DENGINE_TSAN=ON, the
 #                 thread programs labelled tsan (ctest -L tsan), 3 times:
 #                 Criterion cannot start under TSAN on this machine, so
