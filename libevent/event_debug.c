@@ -36,7 +36,7 @@ event_enable_debug_mode(void)
 		event_warnx("event_enable_debug_mode: called twice");
 		return;
 	}
-	if (debug_mode_too_late) {
+	if (__atomic_load_n(&debug_mode_too_late, __ATOMIC_RELAXED)) {
 		event_warnx("event_enable_debug_mode: must be called before any "
 		    "event or event_base is created");
 		return;
@@ -108,7 +108,8 @@ insert(const struct event *ev)
 void
 event_debug__note_setup(const struct event *ev)
 {
-	debug_mode_too_late = 1;
+	/* Written by every event_assign, from any thread: atomic. */
+	__atomic_store_n(&debug_mode_too_late, 1, __ATOMIC_RELAXED);
 	if (!event_debug_mode_on_)
 		return;
 	EVLOCK_LOCK(debug_lock);

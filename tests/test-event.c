@@ -1566,6 +1566,8 @@ base_requiring(int features, const char *avoid)
 	struct event_base *base;
 
 	cr_assert_eq(event_config_require_features(cfg, features), 0);
+	/* Which backend wins is the point here: ignore EVENT_NO*. */
+	cr_assert_eq(event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV), 0);
 	if (avoid)
 		cr_assert_eq(event_config_avoid_method(cfg, avoid), 0);
 	base = event_base_new_with_config(cfg);

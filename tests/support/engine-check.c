@@ -6,7 +6,9 @@
  * event_base_new and refuses to run unless it is the engine built in this
  * tree.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>

@@ -123,6 +123,9 @@ tu_base_new_cfg(const char *method, struct event_config *cfg)
 	int have = 0;
 
 	tu_log_capture();
+	/* The backend is chosen here; EVENT_NO* in the environment (the
+	 * gate's forced-backend runs) must not override the choice. */
+	cr_assert_eq(event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV), 0);
 	for (; m && *m; m++) {
 		if (strcmp(*m, method) == 0)
 			have = 1;
