@@ -145,9 +145,9 @@ evbuffer__finish2(struct evbuffer *a, struct evbuffer *b)
 	int last_a, last_b;
 
 	if (!run_a)
-		a->n_add_for_cb = a->n_del_for_cb = 0;
+		evbuffer__finish_quiet(a);
 	if (!run_b)
-		b->n_add_for_cb = b->n_del_for_cb = 0;
+		evbuffer__finish_quiet(b);
 	if (!run_a && !run_b) {
 		evbuffer__unlock2(a, b);
 		return;
@@ -544,7 +544,7 @@ evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 
 	/* The common case inline: no lock, no callbacks, not frozen, and the
 	 * bytes fit after the last ones. */
-	if (buf && data && !buf->lock && !buf->callbacks && !buf->freeze_back &&
+	if (buf && data && !buf->lock && !buf->callbacks && !buf->add_hook && !buf->freeze_back &&
 	    (ch = buf->last_data) && evbuffer_chain_space(ch) >= datlen) {
 		memcpy(ch->buffer + ch->misalign + ch->off, data, datlen);
 		ch->off += datlen;

@@ -83,6 +83,8 @@ take_info(struct evbuffer *buf, struct evbuffer_cb_info *info)
 	return 1;
 }
 
+/* With deferred callbacks: the NODEFER entries, then the add hook, about
+ * the changes they have not been told about yet. */
 static void
 run_nodefer(struct evbuffer *buf)
 {
@@ -93,14 +95,17 @@ run_nodefer(struct evbuffer *buf)
 
 	for (struct evbuffer_cb_entry *e = buf->callbacks; e; e = e->next)
 		any |= (e->flags & EVBUFFER_CB_NODEFER) != 0;
-	if (!any || (!added && !deleted))
+	if ((!any && !buf->add_hook) || (!added && !deleted))
 		return;
 	buf->nodefer_add_seen = buf->n_add_for_cb;
 	buf->nodefer_del_seen = buf->n_del_for_cb;
 	info.orig_size = buf->total_len + deleted - added;
 	info.n_added = added;
 	info.n_deleted = deleted;
-	run_pass(buf, &info, 0, EVBUFFER_CB_NODEFER);
+	if (any)
+		run_pass(buf, &info, 0, EVBUFFER_CB_NODEFER);
+	if (added && buf->add_hook)
+		buf->add_hook(buf, buf->add_hook_arg);
 }
 
 void
@@ -109,8 +114,12 @@ evbuffer__dispatch_callbacks(struct evbuffer *buf)
 	struct evbuffer_cb_info info;
 
 	if (!buf->deferred_cbs) {
-		if (take_info(buf, &info))
-			run_pass(buf, &info, 1, 0);
+		if (!take_info(buf, &info))
+			return;
+		run_pass(buf, &info, 1, 0);
+		/* Reloaded: a callback may have removed the hook. */
+		if (info.n_added && buf->add_hook)
+			buf->add_hook(buf, buf->add_hook_arg);
 		return;
 	}
 	run_nodefer(buf);
@@ -156,6 +165,15 @@ evbuffer_defer_callbacks(struct evbuffer *buf, struct event_base *base)
 	    (ev_uint8_t)(event_base_get_npriorities(base) / 2), deferred_run, buf);
 	EVBUFFER_UNLOCK(buf);
 	return 0;
+}
+
+void
+evbuffer__set_add_hook(struct evbuffer *buf, evbuffer_add_hook fn, void *arg)
+{
+	EVBUFFER_LOCK(buf);
+	buf->add_hook = fn;
+	buf->add_hook_arg = fn ? arg : NULL;
+	EVBUFFER_UNLOCK(buf);
 }
 
 /* ---- registration ------------------------------------------------------------ */

@@ -55,8 +55,6 @@ struct bufferevent_sock {
 	struct bufferevent_private bevp; /* must stay first */
 	/* Writes queued output before the loop polls again. */
 	struct event_callback flush_cb;
-	/* Watches the output for new data. */
-	struct evbuffer_cb_entry *outbuf_cb;
 	unsigned write_armed : 1; /* ev_write is pending */
 	unsigned in_write : 1;    /* inside write_some: no new flush needed */
 	unsigned connecting : 1;  /* ev_write waits for connect() to finish */
@@ -225,14 +223,15 @@ sock_flush_cb(struct event_callback *cb, void *arg)
 	bufferevent__decref_and_unlock(bev); /* the queue's reference */
 }
 
-/* Data was added to the output: make sure it goes out this iteration. */
+/* The output's add hook: data was added, make sure it goes out this
+ * iteration. */
 static void
-sock_outbuf_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+sock_output_added(struct evbuffer *buf, void *arg)
 {
 	struct bufferevent_sock *s = arg;
 
 	(void)buf;
-	if (info->n_added == 0 || s->in_write || s->write_armed || s->connecting)
+	if (s->in_write || s->write_armed || s->connecting)
 		return;
 	if (!bufferevent__writing(&s->bevp) || sock_fd(s) < 0)
 		return;
@@ -398,8 +397,7 @@ sock_destruct(struct bufferevent *bev)
 	struct bufferevent_sock *s = SOCK_OF(bev);
 	evutil_socket_t fd = sock_fd(s);
 
-	if (s->outbuf_cb)
-		evbuffer_remove_cb_entry(bev->output, s->outbuf_cb);
+	evbuffer__set_add_hook(bev->output, NULL, NULL);
 	event_del(&bev->ev_read);
 	event_del(&bev->ev_write);
 	if ((s->bevp.options & BEV_OPT_CLOSE_ON_FREE) && fd >= 0)
@@ -512,12 +510,7 @@ bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
 	    sock_flush_cb, s);
 	event_deferred_cb_set_priority_(&s->bevp.deferred,
 	    (ev_uint8_t)event_get_priority(&bev->ev_read));
-	s->outbuf_cb = evbuffer_add_cb(bev->output, sock_outbuf_cb, s);
-	if (s->outbuf_cb == NULL) {
-		event_warnx("bufferevent_socket_new: cannot watch the output");
-		bufferevent_free(bev);
-		return NULL;
-	}
+	evbuffer__set_add_hook(bev->output, sock_output_added, s);
 	return bev;
 }
 

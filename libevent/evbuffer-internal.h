@@ -222,6 +222,17 @@ void evbuffer_file_segment__ref(struct evbuffer_file_segment *seg);
 /* Removed while callbacks were running; freed when the pass ends. */
 #define EVBUFFER_CB_DEAD 0x10000u
 
+/*
+ * An engine-internal watcher of appends (a socket bufferevent's "the
+ * output has bytes to send"): called with the lock held when an operation
+ * that added bytes ends, after any callbacks of the buffer that ran for
+ * it.  It is not a callback entry, so a drain or an append costs no
+ * callback pass for it (pingperf: a socket bufferevent's own entry cost
+ * two passes per message).  It must neither free the buffer nor change
+ * it.  With deferred callbacks it runs at once, like a NODEFER entry.
+ */
+typedef void (*evbuffer_add_hook)(struct evbuffer *buf, void *arg);
+
 struct evbuffer_cb_entry {
 	struct evbuffer_cb_entry *next;
 	union {
@@ -270,6 +281,8 @@ struct evbuffer {
 	void *lock;
 
 	struct evbuffer_cb_entry *callbacks;
+	evbuffer_add_hook add_hook; /* NULL, or see evbuffer_add_hook */
+	void *add_hook_arg;
 	unsigned cb_depth; /* callback passes in progress (they nest) */
 	struct event_base *cb_base;
 	struct event_callback deferred;
@@ -327,6 +340,18 @@ void evbuffer__insert_empty(struct evbuffer *buf, struct evbuffer_chain *ch);
 void evbuffer__dispatch_callbacks(struct evbuffer *buf);
 /* Slow half of evbuffer__finish(). */
 void evbuffer__finish_slow(struct evbuffer *buf);
+/* Installs (fn non-NULL) or removes the add hook of buf. */
+void evbuffer__set_add_hook(struct evbuffer *buf, evbuffer_add_hook fn, void *arg);
+
+/* Finishing buf when no callback pass runs: the add hook, if bytes were
+ * added, then the totals restart. */
+static inline void
+evbuffer__finish_quiet(struct evbuffer *buf)
+{
+	if (buf->n_add_for_cb && buf->add_hook)
+		buf->add_hook(buf, buf->add_hook_arg);
+	buf->n_add_for_cb = buf->n_del_for_cb = 0;
+}
 /* Drops a reference with the lock held and unlocks; frees buf when it was
  * the last reference. */
 void evbuffer__decref_and_unlock(struct evbuffer *buf);
@@ -343,7 +368,7 @@ evbuffer__finish(struct evbuffer *buf)
 		evbuffer__finish_slow(buf);
 		return;
 	}
-	buf->n_add_for_cb = buf->n_del_for_cb = 0;
+	evbuffer__finish_quiet(buf);
 	EVBUFFER_UNLOCK(buf);
 }
 /* The same for operations on two buffers locked with evbuffer__lock2(). */

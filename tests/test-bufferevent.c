@@ -458,6 +458,71 @@ Test(bufferevent, write_callback_after_each_drain)
 	close(sv[1]);
 }
 
+/* A user's callbacks on the output of a socket bufferevent see every
+ * append and every drain by the transport's writes, immediate or
+ * deferred, and the output still goes out. */
+struct out_watch {
+	int calls;
+	size_t added, deleted;
+	size_t last_new_size;
+};
+
+static void
+out_watch_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct out_watch *w = arg;
+
+	w->calls++;
+	w->added += info->n_added;
+	w->deleted += info->n_deleted;
+	w->last_new_size = evbuffer_get_length(buf);
+	cr_assert_eq(info->orig_size + info->n_added - info->n_deleted, w->last_new_size);
+}
+
+static void
+output_watched(int deferred)
+{
+	int sv[2];
+	struct counts k;
+	struct out_watch w = { 0 };
+	struct bufferevent *bev;
+	struct evbuffer *out;
+
+	bt_socketpair(sv);
+	bev = counted_socket(sv[0], &k, 0);
+	out = bufferevent_get_output(bev);
+	if (deferred)
+		cr_assert_eq(evbuffer_defer_callbacks(out, base), 0);
+	cr_assert_not_null(evbuffer_add_cb(out, out_watch_cb, &w));
+	bufferevent_write(bev, "one", 3);
+	bufferevent_write(bev, "two!", 4);
+	cr_assert_eq(w.calls, deferred ? 0 : 2);
+	bt_loop_for(base, 0.02);
+	cr_assert_eq(drain_fd(sv[1]), 7);
+	cr_assert_eq(w.added, 7);
+	cr_assert_eq(w.deleted, 7);
+	cr_assert_eq(w.last_new_size, 0);
+	cr_assert_eq(k.writes, 1);
+	/* Removing the user's callback leaves the transport working. */
+	cr_assert_eq(evbuffer_remove_cb(out, out_watch_cb, &w), 0);
+	bufferevent_write(bev, "three", 5);
+	bt_loop_for(base, 0.02);
+	cr_assert_eq(drain_fd(sv[1]), 5);
+	cr_assert_eq(w.added, 7);
+	bufferevent_free(bev);
+	close(sv[1]);
+}
+
+Test(bufferevent, output_callbacks_see_writes)
+{
+	output_watched(0);
+}
+
+Test(bufferevent, output_deferred_callbacks_see_writes)
+{
+	output_watched(1);
+}
+
 Test(bufferevent, write_disabled_holds_output)
 {
 	int sv[2];
