@@ -186,9 +186,58 @@ adapt_cap(struct evbuffer *buf, size_t want, size_t r)
 	}
 }
 
+/*
+ * The read of small-message traffic, without a plan: after a small read,
+ * into a buffer with no free space after its data, the reservation is
+ * one standard chain (what plan_read would build).  The chain on top of
+ * the thread's cache is read into in place and popped only if the read
+ * brought bytes.  Returns 1 with *res set when it did the read, 0 when
+ * the general path must (cache empty).  Lock held; unlocks when it reads.
+ */
+static int
+read_one_std(struct evbuffer *buf, int fd, size_t want, int *filled, int *res)
+{
+	struct evbuffer_chain_cache *c = evbuffer_tcache_;
+	struct evbuffer_chain *ch;
+	struct iovec iov;
+	ssize_t r;
+
+	if (!c || !c->n_std)
+		return 0;
+	iov.iov_base = CHAIN_INLINE_DATA(c->std[c->n_std - 1]);
+	iov.iov_len = want < CHAIN_MIN_CAP ? want : CHAIN_MIN_CAP;
+	r = readv(fd, &iov, 1);
+	if (r <= 0) {
+		int saved = errno;
+		EVBUFFER_UNLOCK(buf);
+		errno = saved;
+		*res = (int)r;
+		return 1;
+	}
+	ch = evbuffer_chain__new_std(); /* the same chain, header initialised */
+	ch->off = (size_t)r;
+	/* No free space after the data: nothing follows last_data. */
+	if (buf->last)
+		buf->last->next = ch;
+	else
+		buf->first = ch;
+	buf->last = buf->last_data = ch;
+	buf->total_len += (size_t)r;
+	buf->n_add_for_cb += (size_t)r;
+	adapt_cap(buf, iov.iov_len, (size_t)r);
+	buf->read_small = (size_t)r < CHAIN_MIN_CAP;
+	if (filled)
+		*filled = (size_t)r == iov.iov_len;
+	evbuffer__finish(buf);
+	*res = (int)r;
+	return 1;
+}
+
 int
 evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
 {
+	int res;
+
 	struct read_plan pl;
 	size_t want;
 	ssize_t r;
@@ -213,6 +262,10 @@ evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
 		EVBUFFER_UNLOCK(buf);
 		return 0;
 	}
+	if ((buf->read_small || want <= CHAIN_MIN_CAP) && !evbuffer__first_empty(buf) &&
+	    (!buf->last_data || !evbuffer_chain_space(buf->last_data)) &&
+	    read_one_std(buf, fd, want, filled, &res))
+		return res;
 	plan_read(buf, want, &pl);
 	if (pl.n_iov == 0) { /* no memory for even one chain */
 		EVBUFFER_UNLOCK(buf);
