@@ -233,14 +233,46 @@ read_one_std(struct evbuffer *buf, int fd, size_t want, int *filled, int *res)
 	return 1;
 }
 
+/* The general read: plan a reservation, readv, commit.  Lock held;
+ * unlocks.  Kept out of line so that the fast path above does not pay
+ * for the plan's large stack frame. */
+static int __attribute__((noinline))
+read_planned(struct evbuffer *buf, int fd, size_t want, int *filled)
+{
+	struct read_plan pl;
+	ssize_t r;
+
+	plan_read(buf, want, &pl);
+	if (pl.n_iov == 0) { /* no memory for even one chain */
+		EVBUFFER_UNLOCK(buf);
+		errno = ENOMEM;
+		return -1;
+	}
+	want = 0;
+	for (int i = 0; i < pl.n_iov; i++)
+		want += pl.iov[i].iov_len;
+	r = readv(fd, pl.iov, pl.n_iov);
+	if (r <= 0) {
+		int saved = errno;
+		return_fresh(&pl, 0);
+		EVBUFFER_UNLOCK(buf);
+		errno = saved;
+		return (int)r;
+	}
+	commit_read(buf, &pl, (size_t)r);
+	adapt_cap(buf, want, (size_t)r);
+	buf->read_small = (size_t)r < CHAIN_MIN_CAP;
+	if (filled)
+		*filled = (size_t)r == want;
+	evbuffer__finish(buf);
+	return (int)r;
+}
+
 int
 evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
 {
-	int res;
-
-	struct read_plan pl;
 	size_t want;
-	ssize_t r;
+	int res;
 
 	if (filled)
 		*filled = 0;
@@ -266,30 +298,7 @@ evbuffer__read_max(struct evbuffer *buf, int fd, size_t max, int *filled)
 	    (!buf->last_data || !evbuffer_chain_space(buf->last_data)) &&
 	    read_one_std(buf, fd, want, filled, &res))
 		return res;
-	plan_read(buf, want, &pl);
-	if (pl.n_iov == 0) { /* no memory for even one chain */
-		EVBUFFER_UNLOCK(buf);
-		errno = ENOMEM;
-		return -1;
-	}
-	want = 0;
-	for (int i = 0; i < pl.n_iov; i++)
-		want += pl.iov[i].iov_len;
-	r = readv(fd, pl.iov, pl.n_iov);
-	if (r <= 0) {
-		int saved = errno;
-		return_fresh(&pl, 0);
-		EVBUFFER_UNLOCK(buf);
-		errno = saved;
-		return (int)r;
-	}
-	commit_read(buf, &pl, (size_t)r);
-	adapt_cap(buf, want, (size_t)r);
-	buf->read_small = (size_t)r < CHAIN_MIN_CAP;
-	if (filled)
-		*filled = (size_t)r == want;
-	evbuffer__finish(buf);
-	return (int)r;
+	return read_planned(buf, fd, want, filled);
 }
 
 int
