@@ -213,7 +213,7 @@ bufferevent_destroy(struct bufferevent_private *bevp)
 }
 
 int
-bufferevent__enter_callback(struct bufferevent *bev)
+bufferevent__enter_callback_slow(struct bufferevent *bev)
 {
 	BEV_LOCK(bev);
 	if (BEV_UPCAST(bev)->dying) {
@@ -232,7 +232,7 @@ bufferevent__incref_and_lock(struct bufferevent *bev)
 }
 
 int
-bufferevent__decref_and_unlock(struct bufferevent *bev)
+bufferevent__decref_and_unlock_slow(struct bufferevent *bev)
 {
 	struct bufferevent_private *bevp = BEV_UPCAST(bev);
 
