@@ -323,7 +323,7 @@ write_sendfile(struct evbuffer *buf, int fd, size_t howmuch)
 
 /* Gathers the memory chains from the front (up to a sendfile chain) into
  * one writev of at most howmuch bytes. */
-static ssize_t
+static ssize_t __attribute__((noinline))
 write_gather(struct evbuffer *buf, int fd, size_t howmuch)
 {
 	struct iovec iov[IOV_MAX];
@@ -343,6 +343,7 @@ int
 evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
     ev_ssize_t howmuch)
 {
+	struct evbuffer_chain *ch;
 	ssize_t r;
 	size_t want;
 
@@ -365,7 +366,12 @@ evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
 		EVBUFFER_UNLOCK(buf);
 		return 0;
 	}
-	if (buf->first->sendfile) {
+	ch = buf->first;
+	if (ch == buf->last_data && !ch->sendfile) {
+		/* One chain holds everything (small messages): no gather. */
+		struct iovec iov = { ch->buffer + ch->misalign, want };
+		r = writev(fd, &iov, 1);
+	} else if (ch->sendfile) {
 		r = write_sendfile(buf, fd, want);
 		if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
 			/* The file cannot be sent directly: use its bytes. */
@@ -375,9 +381,12 @@ evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
 	} else {
 		r = write_gather(buf, fd, want);
 	}
-	if (r > 0)
+	if (r > 0) {
 		evbuffer__drain_front(buf, (size_t)r);
-	int saved = errno;
+		evbuffer__finish(buf);
+		return (int)r;
+	}
+	int saved = errno; /* errno only matters after a failure */
 	evbuffer__finish(buf);
 	errno = saved;
 	return (int)r;
