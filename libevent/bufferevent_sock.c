@@ -202,7 +202,7 @@ write_some(struct bufferevent_sock *s)
 			break;
 		}
 	}
-	if (total > 0 && buf_len(bev->output) <= bev->wm_write.low)
+	if (total > 0 && bev->writecb && buf_len(bev->output) <= bev->wm_write.low)
 		bufferevent__run_writecb(bev, 0);
 	s->in_write = 0;
 out:
