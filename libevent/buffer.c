@@ -542,16 +542,28 @@ evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 {
 	struct evbuffer_chain *ch;
 
-	/* The common case inline: no lock, no callbacks, not frozen, and the
-	 * bytes fit after the last ones. */
-	if (buf && data && !buf->lock && !buf->callbacks && !buf->add_hook && !buf->freeze_back &&
-	    (ch = buf->last_data) && evbuffer_chain_space(ch) >= datlen) {
+	/* The common cases inline: no lock, no callbacks, not frozen, and
+	 * the bytes fit after the last ones or go to the first chain of an
+	 * empty buffer (with its headroom, as evbuffer__append does). */
+	if (!buf || !data || buf->lock || buf->callbacks || buf->freeze_back)
+		return add_slow(buf, data, datlen);
+	ch = buf->last_data;
+	if (ch && evbuffer_chain_space(ch) >= datlen) {
 		memcpy(ch->buffer + ch->misalign + ch->off, data, datlen);
 		ch->off += datlen;
-		buf->total_len += datlen;
-		return 0;
+	} else if (!buf->first && datlen && datlen <= CHAIN_MIN_CAP - 4 * EVBUFFER_HEADROOM &&
+	    (ch = evbuffer_chain__new_std()) != NULL) {
+		ch->misalign = EVBUFFER_HEADROOM;
+		memcpy(ch->buffer + EVBUFFER_HEADROOM, data, datlen);
+		ch->off = datlen;
+		buf->first = buf->last = buf->last_data = ch;
+	} else {
+		return add_slow(buf, data, datlen);
 	}
-	return add_slow(buf, data, datlen);
+	buf->total_len += datlen;
+	if (datlen && buf->add_hook)
+		buf->add_hook(buf, buf->add_hook_arg);
+	return 0;
 }
 
 int
