@@ -138,7 +138,7 @@ evbuffer__finish_slow(struct evbuffer *buf)
 }
 
 void
-evbuffer__finish2(struct evbuffer *a, struct evbuffer *b)
+evbuffer__finish2_slow(struct evbuffer *a, struct evbuffer *b)
 {
 	int run_a = a->callbacks && (a->n_add_for_cb | a->n_del_for_cb);
 	int run_b = b->callbacks && (b->n_add_for_cb | b->n_del_for_cb);
@@ -213,7 +213,7 @@ evbuffer_unlock(struct evbuffer *buf)
 }
 
 void
-evbuffer__lock2(struct evbuffer *a, struct evbuffer *b)
+evbuffer__lock2_slow(struct evbuffer *a, struct evbuffer *b)
 {
 	if (a->lock == b->lock) {
 		EVLOCK_LOCK(a->lock);
@@ -227,7 +227,7 @@ evbuffer__lock2(struct evbuffer *a, struct evbuffer *b)
 }
 
 void
-evbuffer__unlock2(struct evbuffer *a, struct evbuffer *b)
+evbuffer__unlock2_slow(struct evbuffer *a, struct evbuffer *b)
 {
 	EVLOCK_UNLOCK(a->lock);
 	if (a->lock != b->lock)

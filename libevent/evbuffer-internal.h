@@ -293,8 +293,21 @@ struct evbuffer {
 
 /* Locks two buffers in address order (a deadlock-free order), once if
  * they share a lock. */
-void evbuffer__lock2(struct evbuffer *a, struct evbuffer *b);
-void evbuffer__unlock2(struct evbuffer *a, struct evbuffer *b);
+void evbuffer__lock2_slow(struct evbuffer *a, struct evbuffer *b);
+void evbuffer__unlock2_slow(struct evbuffer *a, struct evbuffer *b);
+/* Without locks (no threads) these are two tests, not a call. */
+static inline void
+evbuffer__lock2(struct evbuffer *a, struct evbuffer *b)
+{
+	if (a->lock || b->lock)
+		evbuffer__lock2_slow(a, b);
+}
+static inline void
+evbuffer__unlock2(struct evbuffer *a, struct evbuffer *b)
+{
+	if (a->lock || b->lock)
+		evbuffer__unlock2_slow(a, b);
+}
 
 /* First empty chain after the data (where appends continue), or NULL. */
 static inline struct evbuffer_chain *
@@ -371,8 +384,20 @@ evbuffer__finish(struct evbuffer *buf)
 	evbuffer__finish_quiet(buf);
 	EVBUFFER_UNLOCK(buf);
 }
-/* The same for operations on two buffers locked with evbuffer__lock2(). */
-void evbuffer__finish2(struct evbuffer *a, struct evbuffer *b);
+/* The same for operations on two buffers locked with evbuffer__lock2();
+ * inline when neither buffer has callbacks. */
+void evbuffer__finish2_slow(struct evbuffer *a, struct evbuffer *b);
+static inline void
+evbuffer__finish2(struct evbuffer *a, struct evbuffer *b)
+{
+	if (a->callbacks || b->callbacks) {
+		evbuffer__finish2_slow(a, b);
+		return;
+	}
+	evbuffer__finish_quiet(a);
+	evbuffer__finish_quiet(b);
+	evbuffer__unlock2(a, b);
+}
 /* Cancels a scheduled deferred run; returns 1 if one was cancelled. */
 int evbuffer__cancel_deferred(struct evbuffer *buf);
 
