@@ -272,7 +272,7 @@ sock_read_cb(evutil_socket_t fd, short what, void *arg)
 		goto done; /* rate-limited; suspended until the refill */
 	if (howmuch > INT_MAX)
 		howmuch = INT_MAX;
-	n = evbuffer_read(bev->input, fd, (int)howmuch);
+	n = evbuffer__read_max(bev->input, fd, (size_t)howmuch, NULL);
 	if (n > 0) {
 		if (bevp->rate_limiting)
 			bufferevent__decrement_read_buckets(bevp, n);
