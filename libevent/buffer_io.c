@@ -194,6 +194,8 @@ adapt_cap(struct evbuffer *buf, size_t want, size_t r)
  * brought bytes.  Returns 1 with *res set when it did the read, 0 when
  * the general path must (cache empty).  Lock held; unlocks when it reads.
  */
+_Static_assert(CHAIN_MIN_CAP < EVBUFFER_READ_CAP_START, "read_one_std's cap rule");
+
 static int
 read_one_std(struct evbuffer *buf, int fd, size_t want, int *filled, int *res)
 {
@@ -224,7 +226,10 @@ read_one_std(struct evbuffer *buf, int fd, size_t want, int *filled, int *res)
 	buf->last = buf->last_data = ch;
 	buf->total_len += (size_t)r;
 	buf->n_add_for_cb += (size_t)r;
-	adapt_cap(buf, iov.iov_len, (size_t)r);
+	/* adapt_cap(), knowing that a request of at most one standard chain
+	 * is below the smallest cap: it can only shrink a grown cap. */
+	if (buf->read_cap > EVBUFFER_READ_CAP_START && (size_t)r < buf->read_cap / 16)
+		buf->read_cap >>= 1;
 	buf->read_small = (size_t)r < CHAIN_MIN_CAP;
 	if (filled)
 		*filled = (size_t)r == iov.iov_len;
