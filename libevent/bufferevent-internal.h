@@ -176,7 +176,16 @@ int bufferevent__enable_locking(struct bufferevent *bev, void *lock);
 /* Invoke a user callback now or from the loop: deferred when the
  * bufferevent was created with BEV_OPT_DEFER_CALLBACKS or options has it.
  * No watermark checks here.  The caller holds a reference. */
-void bufferevent__run_readcb(struct bufferevent *bev, int options);
+void bufferevent__run_readcb_slow(struct bufferevent *bev, int options);
+/* The immediate read callback inline (pingperf: two per echoed message). */
+static inline void
+bufferevent__run_readcb(struct bufferevent *bev, int options)
+{
+	if (bev->readcb && !((BEV_UPCAST(bev)->options | options) & BEV_OPT_DEFER_CALLBACKS))
+		bev->readcb(bev, bev->cbarg);
+	else
+		bufferevent__run_readcb_slow(bev, options);
+}
 void bufferevent__run_writecb(struct bufferevent *bev, int options);
 void bufferevent__run_eventcb(struct bufferevent *bev, short what, int options);
 

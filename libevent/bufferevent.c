@@ -317,7 +317,7 @@ schedule_deferred(struct bufferevent_private *bevp)
 }
 
 void
-bufferevent__run_readcb(struct bufferevent *bev, int options)
+bufferevent__run_readcb_slow(struct bufferevent *bev, int options)
 {
 	struct bufferevent_private *bevp = BEV_UPCAST(bev);
 
