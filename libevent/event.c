@@ -3,6 +3,7 @@
  * activation queues, deferred callbacks, finalizers and accessors.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "event-internal.h"
