@@ -94,6 +94,9 @@ cache_get(void)
 {
 	struct chain_cache *c = tcache;
 
+#ifdef EVBUFFER_NO_CHAIN_CACHE /* switch for measuring the cache (EXP-006) */
+	return NULL;
+#endif
 	if (c)
 		return c;
 	pthread_once(&cache_key_once, cache_key_init);

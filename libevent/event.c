@@ -3,6 +3,7 @@
  * activation queues, deferred callbacks, finalizers and accessors.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "event-internal.h"
@@ -233,7 +234,12 @@ event_callback_activate_nolock_(struct event_base *base, struct event_callback *
 	if (evcb->evcb_flags & EVLIST_ACTIVE)
 		return 0;
 	if (evcb->evcb_flags & EVLIST_ACTIVE_LATER) {
+		/* Already queued, for the next iteration: run it in this one
+		 * instead.  Not a new queueing (callers count references on
+		 * our answer: one run, one reference). */
 		event_queue_remove_active_later(base, evcb);
+		queue_insert_active(base, evcb);
+		return 0;
 	}
 	queue_insert_active(base, evcb);
 	event_base_notify_if_needed(base);

@@ -73,9 +73,11 @@ evmap__io_want(const struct evmap_io *io)
 		want |= EV_CLOSED;
 	if (want && io->net)
 		want |= EV_ET;
+#ifndef EVMAP_NO_ONESHOT /* switch for measuring the mechanism (EXP-005) */
 	if (want && io->nevents == 1 &&
 	    !(LIST_FIRST(&io->events)->ev_events & EV_PERSIST))
 		want |= EVMAP_ONESHOT;
+#endif
 	return want;
 }
 

@@ -1,0 +1,44 @@
+#!/bin/bash
+# ab-compare.sh: interleaved A/B(/C...) wall-clock comparison of workload
+# binaries, for experiments that compare two builds of the engine (which
+# run-bench.sh, built around one engine, cannot do).
+#
+#   scripts/ab-compare.sh WORKLOAD SIZE RUNS ROUNDS label=binary [label=binary ...]
+#
+# Every round runs each binary once (A B C A B C ...), pinned to CPU 1,
+# with RUNS timed runs and 3 warm-up runs, and takes its ns_per_op.  It
+# prints per label the median, min and max over the rounds, and for every
+# label but the last the median of the per-round ratios to the last label
+# (put the reference, usually a floor, last).  Per-round ratios are used
+# because on a shared machine both sides of one round see the same load.
+set -euo pipefail
+if [ $# -lt 6 ]; then
+	sed -n '2,14p' "$0" >&2
+	exit 2
+fi
+size=$2; runs=$3; rounds=$4; shift 4
+for r in $(seq "$rounds"); do
+	for spec in "$@"; do
+		label=${spec%%=*}; bin=${spec#*=}
+		ns=$(taskset -c 1 "$bin" --size "$size" --runs "$runs" --warmup 3 2>/dev/null |
+			grep -o 'ns_per_op=[0-9.]*' | head -1 | cut -d= -f2)
+		[ -n "$ns" ] || { echo "ab-compare: $bin gave no result" >&2; exit 1; }
+		echo "$r $label $ns"
+	done
+done | python3 -c '
+import sys, statistics as st, collections
+d = collections.defaultdict(dict)
+order = []
+for line in sys.stdin:
+    r, l, v = line.split()
+    d[int(r)][l] = float(v)
+    if l not in order:
+        order.append(l)
+for l in order:
+    vals = [d[r][l] for r in d]
+    print(f"{l:16s} median {st.median(vals):9.1f} ns/op  min {min(vals):9.1f}  max {max(vals):9.1f}")
+ref = order[-1]
+for l in order[:-1]:
+    print(f"ratio {l}/{ref}: median of per-round ratios "
+          f"{st.median([d[r][l] / d[r][ref] for r in d]):.3f}")
+'
