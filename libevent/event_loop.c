@@ -243,7 +243,7 @@ wait_once(struct event_base *base, int flags)
 		return -1;
 	move_active_later(base);
 	event__clear_time_cache(base);
-	if (evmap__apply_changes(base) < 0) {
+	if (base->n_changed && evmap__apply_changes(base) < 0) {
 		/* Logged by the backend; events on a bad fd simply never fire,
 		 * as with a direct epoll_ctl failure in libevent. */
 	}

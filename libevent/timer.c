@@ -53,6 +53,10 @@ event__gettime_slow(struct event_base *base, struct timeval *tp)
 	}
 	if (tp->tv_sec - base->last_updated_clock_diff > CLOCK_SYNC_INTERVAL)
 		sync_clock_diff(base, tp);
+	/* Inside the loop, the first reading of an iteration becomes the
+	 * iteration's cached time (see event__update_time_cache). */
+	if (base->running_loop && !(base->flags & EVENT_BASE_FLAG_NO_CACHE_TIME))
+		base->tv_cache = *tp;
 	return 0;
 }
 
@@ -62,12 +66,16 @@ event__clear_time_cache(struct event_base *base)
 	base->tv_cache.tv_sec = 0;
 }
 
+/*
+ * A new iteration: the cached time is refilled by the first reader (timer
+ * expiry, an event_add with a timeout, event_base_gettimeofday_cached),
+ * not here, so an iteration in which nobody needs the time reads no clock
+ * (EXP-009).
+ */
 void
 event__update_time_cache(struct event_base *base)
 {
 	base->tv_cache.tv_sec = 0;
-	if (!(base->flags & EVENT_BASE_FLAG_NO_CACHE_TIME))
-		event__gettime(base, &base->tv_cache);
 }
 
 void
@@ -105,10 +113,12 @@ event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv)
 		return gettimeofday(tv, NULL);
 	EVBASE_ACQUIRE_LOCK(base);
 	int r = 0;
-	if (base->tv_cache.tv_sec == 0) {
-		r = gettimeofday(tv, NULL);
+	struct timeval mono;
+	if (base->running_loop && !(base->flags & EVENT_BASE_FLAG_NO_CACHE_TIME) &&
+	    event__gettime(base, &mono) == 0) {
+		evutil_timeradd(&mono, &base->tv_clock_diff, tv);
 	} else {
-		evutil_timeradd(&base->tv_cache, &base->tv_clock_diff, tv);
+		r = gettimeofday(tv, NULL);
 	}
 	EVBASE_RELEASE_LOCK(base);
 	return r;
@@ -124,8 +134,11 @@ event_base_update_cache_time(struct event_base *base)
 		return -1;
 	}
 	EVBASE_ACQUIRE_LOCK(base);
-	if (base->running_loop)
-		event__update_time_cache(base);
+	if (base->running_loop) {
+		struct timeval now;
+		base->tv_cache.tv_sec = 0;
+		event__gettime(base, &now); /* refills the cache */
+	}
 	EVBASE_RELEASE_LOCK(base);
 	return 0;
 }
