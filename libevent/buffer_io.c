@@ -208,7 +208,7 @@ read_one_std(struct evbuffer *buf, int fd, size_t want, int *filled, int *res)
 		return 0;
 	iov.iov_base = CHAIN_INLINE_DATA(c->std[c->n_std - 1]);
 	iov.iov_len = want < CHAIN_MIN_CAP ? want : CHAIN_MIN_CAP;
-	r = readv(fd, &iov, 1);
+	r = read(fd, iov.iov_base, iov.iov_len); /* one extent: read, not readv (EXP-012) */
 	if (r <= 0) {
 		int saved = errno;
 		EVBUFFER_UNLOCK(buf);
@@ -256,7 +256,10 @@ read_planned(struct evbuffer *buf, int fd, size_t want, int *filled)
 	want = 0;
 	for (int i = 0; i < pl.n_iov; i++)
 		want += pl.iov[i].iov_len;
-	r = readv(fd, pl.iov, pl.n_iov);
+	/* The kernel's iovec import is measurable per call: a single extent
+	 * goes through plain read() (EXP-012). */
+	r = pl.n_iov == 1 ? read(fd, pl.iov[0].iov_base, pl.iov[0].iov_len)
+	                  : readv(fd, pl.iov, pl.n_iov);
 	if (r <= 0) {
 		int saved = errno;
 		return_fresh(&pl, 0);
@@ -341,7 +344,7 @@ write_gather(struct evbuffer *buf, int fd, size_t howmuch)
 		iov[n++].iov_len = len;
 		howmuch -= len;
 	}
-	return writev(fd, iov, n);
+	return n == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, n);
 }
 
 int
@@ -375,7 +378,7 @@ evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
 	if (ch == buf->last_data && !ch->sendfile) {
 		/* One chain holds everything (small messages): no gather. */
 		struct iovec iov = { ch->buffer + ch->misalign, want };
-		r = writev(fd, &iov, 1);
+		r = write(fd, iov.iov_base, iov.iov_len);
 	} else if (ch->sendfile) {
 		r = write_sendfile(buf, fd, want);
 		if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
