@@ -728,42 +728,31 @@ check_sendfile_move(struct evbuffer *src, struct evbuffer *dst)
 	return 0;
 }
 
-int
-evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
+/* Puts the detached chains head..tail (len bytes, nsf sendfile chains)
+ * in front of everything dst holds. */
+static void
+splice_front(struct evbuffer *dst, struct evbuffer_chain *head,
+    struct evbuffer_chain *tail, size_t len, unsigned nsf)
 {
-	struct evbuffer_chain *head, *tail;
-	size_t len;
-	unsigned nsf;
-	int rv = -1;
-
-	if (!outbuf || !inbuf) {
-		event_warnx("evbuffer_add_buffer: NULL buffer");
-		return -1;
+	if (!dst->total_len) {
+		splice_back(dst, head, tail, len, nsf);
+		return;
 	}
-	if (outbuf == inbuf)
-		return 0;
-	evbuffer__lock2(outbuf, inbuf);
-	if (outbuf->freeze_back || inbuf->freeze_front)
-		goto out;
-	rv = 0;
-	if (!inbuf->total_len)
-		goto out;
-	if (inbuf->total_len > SIZE_MAX - outbuf->total_len ||
-	    check_sendfile_move(inbuf, outbuf) < 0) {
-		rv = -1;
-		goto out;
-	}
-	len = inbuf->total_len;
-	nsf = inbuf->n_sendfile;
-	detach_data(inbuf, &head, &tail);
-	splice_back(outbuf, head, tail, len, nsf);
-out:
-	evbuffer__finish2(outbuf, inbuf);
-	return rv;
+	tail->next = dst->first;
+	dst->first = head;
+	dst->total_len += len;
+	dst->n_add_for_cb += len;
+	dst->n_sendfile += nsf;
+	dst->ptr_gen++;
 }
 
-int
-evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
+/*
+ * Moves all of src's data to the back (or the front) of dst, chains and
+ * all: no byte is copied.  The end of dst that grows and the front of src
+ * must not be frozen.  0, or -1 with nothing moved.
+ */
+static int
+move_all(struct evbuffer *dst, struct evbuffer *src, int to_front, const char *who)
 {
 	struct evbuffer_chain *head, *tail;
 	size_t len;
@@ -771,13 +760,13 @@ evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 	int rv = -1;
 
 	if (!dst || !src) {
-		event_warnx("evbuffer_prepend_buffer: NULL buffer");
+		event_warnx("%s: NULL buffer", who);
 		return -1;
 	}
 	if (dst == src)
 		return 0;
 	evbuffer__lock2(dst, src);
-	if (dst->freeze_front || src->freeze_front)
+	if ((to_front ? dst->freeze_front : dst->freeze_back) || src->freeze_front)
 		goto out;
 	rv = 0;
 	if (!src->total_len)
@@ -790,19 +779,25 @@ evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 	len = src->total_len;
 	nsf = src->n_sendfile;
 	detach_data(src, &head, &tail);
-	if (!dst->total_len) {
+	if (to_front)
+		splice_front(dst, head, tail, len, nsf);
+	else
 		splice_back(dst, head, tail, len, nsf);
-	} else {
-		tail->next = dst->first;
-		dst->first = head;
-		dst->total_len += len;
-		dst->n_add_for_cb += len;
-		dst->n_sendfile += nsf;
-		dst->ptr_gen++;
-	}
 out:
 	evbuffer__finish2(dst, src);
 	return rv;
+}
+
+int
+evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
+{
+	return move_all(outbuf, inbuf, 0, "evbuffer_add_buffer");
+}
+
+int
+evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
+{
+	return move_all(dst, src, 1, "evbuffer_prepend_buffer");
 }
 
 /* Moves datlen (< src->total_len) bytes; whole chains move, the last
