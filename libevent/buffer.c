@@ -267,36 +267,33 @@ evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
 	return rv;
 }
 
-int
-evbuffer_freeze(struct evbuffer *buf, int at_front)
+/* Sets or clears one end's freeze flag.  0, or -1 on a NULL buffer. */
+static int
+set_frozen(struct evbuffer *buf, int at_front, unsigned frozen, const char *who)
 {
 	if (!buf) {
-		event_warnx("evbuffer_freeze: NULL buffer");
+		event_warnx("%s: NULL buffer", who);
 		return -1;
 	}
 	EVBUFFER_LOCK(buf);
 	if (at_front)
-		buf->freeze_front = 1;
+		buf->freeze_front = frozen;
 	else
-		buf->freeze_back = 1;
+		buf->freeze_back = frozen;
 	EVBUFFER_UNLOCK(buf);
 	return 0;
 }
 
 int
+evbuffer_freeze(struct evbuffer *buf, int at_front)
+{
+	return set_frozen(buf, at_front, 1, "evbuffer_freeze");
+}
+
+int
 evbuffer_unfreeze(struct evbuffer *buf, int at_front)
 {
-	if (!buf) {
-		event_warnx("evbuffer_unfreeze: NULL buffer");
-		return -1;
-	}
-	EVBUFFER_LOCK(buf);
-	if (at_front)
-		buf->freeze_front = 0;
-	else
-		buf->freeze_back = 0;
-	EVBUFFER_UNLOCK(buf);
-	return 0;
+	return set_frozen(buf, at_front, 0, "evbuffer_unfreeze");
 }
 
 /* ---- size ------------------------------------------------------------------- */

@@ -301,8 +301,10 @@ bufferevent_get_token_bucket_cfg(const struct bufferevent *bev)
 	return cfg;
 }
 
-ev_ssize_t
-bufferevent_get_read_limit(struct bufferevent *bev)
+/* The bufferevent's own bucket for one direction, brought up to date;
+ * EV_SSIZE_MAX when it is not rate limited. */
+static ev_ssize_t
+own_limit(struct bufferevent *bev, int is_write)
 {
 	struct bufferevent_rate_limit *rl;
 	ev_ssize_t r = EV_SSIZE_MAX;
@@ -312,27 +314,22 @@ bufferevent_get_read_limit(struct bufferevent *bev)
 	rl = BEV_UPCAST(bev)->rate_limiting;
 	if (rl && rl->cfg) {
 		bucket_update(&rl->limit, rl->cfg, current_tick(bev->ev_base, rl->cfg));
-		r = rl->limit.read_limit;
+		r = is_write ? rl->limit.write_limit : rl->limit.read_limit;
 	}
 	BEV_UNLOCK(bev);
 	return r;
 }
 
 ev_ssize_t
+bufferevent_get_read_limit(struct bufferevent *bev)
+{
+	return own_limit(bev, 0);
+}
+
+ev_ssize_t
 bufferevent_get_write_limit(struct bufferevent *bev)
 {
-	struct bufferevent_rate_limit *rl;
-	ev_ssize_t r = EV_SSIZE_MAX;
-
-	BEV_CHECK_ARG(bev, -1);
-	BEV_LOCK(bev);
-	rl = BEV_UPCAST(bev)->rate_limiting;
-	if (rl && rl->cfg) {
-		bucket_update(&rl->limit, rl->cfg, current_tick(bev->ev_base, rl->cfg));
-		r = rl->limit.write_limit;
-	}
-	BEV_UNLOCK(bev);
-	return r;
+	return own_limit(bev, 1);
 }
 
 /* Moves a bucket by -decr; suspension follows when it crosses zero. */
