@@ -38,6 +38,28 @@ cd "$build"
 ctest --output-on-failure -j2 --timeout 300 "$@"
 rc=$?
 
+# A short libFuzzer run of the evbuffer against its reference model
+# (tests/fuzz/, corpus in the repository).  It needs clang, so it has its
+# own build tree; only the fuzz target is built there.  Run with the
+# whole suite only (no ctest arguments).
+if [ $# -eq 0 ]; then
+	if command -v clang > /dev/null; then
+		fz=${ENGINE_FUZZ_BUILD_DIR:-$root/build-fuzz-ci}
+		echo "test.sh: short fuzz run (clang build in $fz)"
+		mkdir -p "$fz"
+		if CC=clang cmake -S "$root" -B "$fz" -G 'Unix Makefiles' -DENGINE_FUZZ=ON \
+		        -DENGINE_BENCH=OFF > "$fz/fuzz-build.log" 2>&1 &&
+		    cmake --build "$fz" -j2 --target fuzz_evbuffer >> "$fz/fuzz-build.log" 2>&1; then
+			(cd "$fz" && ctest --output-on-failure -L fuzz --timeout 300) || rc=1
+		else
+			echo "test.sh: the fuzz build failed (see $fz/fuzz-build.log)" >&2
+			rc=1
+		fi
+	else
+		echo "test.sh: clang is missing: fuzz run skipped (apt-get install -y clang)"
+	fi
+fi
+
 # ctest hides the output of skipped tests; say why each one skipped.
 log=$build/Testing/Temporary/LastTest.log
 if [ -f "$log" ] && grep -q '^SKIP: ' "$log"; then
