@@ -134,10 +134,9 @@ arm(struct epollop *op, int fd, struct evmap_io *io, unsigned want)
 }
 
 static int
-epoll_apply(struct event_base *base, int fd, struct evmap_io *io)
+epoll_apply(struct event_base *base, int fd, struct evmap_io *io, unsigned want)
 {
 	struct epollop *op = base->evbase;
-	unsigned want = evmap__io_want(io);
 
 	if (want)
 		return arm(op, fd, io, want);

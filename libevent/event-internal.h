@@ -76,9 +76,10 @@ struct eventop {
 	const char *name;
 	/* Allocates backend state; NULL on failure. */
 	void *(*init)(struct event_base *);
-	/* Makes the kernel watch exactly what io wants for fd, updating io's
-	 * kernel-state fields.  0 on success, -1 (logged) on failure. */
-	int (*apply)(struct event_base *, int fd, struct evmap_io *io);
+	/* Makes the kernel watch exactly `want` (evmap__io_want(io), computed
+	 * once by the caller) for fd, updating io's kernel-state fields.
+	 * 0 on success, -1 (logged) on failure. */
+	int (*apply)(struct event_base *, int fd, struct evmap_io *io, unsigned want);
 	/* Waits up to tv (NULL: forever), releasing the base lock while
 	 * blocked, and reports ready fds through evmap__io_active.
 	 * 0 on success (also on EINTR), -1 on failure. */

@@ -346,12 +346,33 @@ check_timeout(const struct timeval *tv, const struct event_base *base)
 }
 
 /* Computes the absolute (monotonic) expiry of a relative timeout. */
+/* The FIFO ev used last time, if it is the FIFO of duration tv: an event
+ * re-added with the same timeout (the common case) finds its FIFO without
+ * the duration lookup (EXP-013).  ev_timeout keeps its tag after expiry;
+ * the duration is checked, so a stale or garbage tag is harmless. */
+static int
+same_fifo_as_before(struct event_base *base, const struct event *ev,
+    const struct timeval *tv, struct timeval *tagged)
+{
+	if (!event__is_common_timeout(&ev->ev_timeout, base))
+		return 0;
+	int idx = (ev->ev_timeout.tv_usec & COMMON_TIMEOUT_IDX_MASK) >> COMMON_TIMEOUT_IDX_SHIFT;
+	const struct timeval *d = &base->common_timeout_queues[idx]->duration;
+	if (d->tv_sec != tv->tv_sec ||
+	    (d->tv_usec & COMMON_TIMEOUT_MICROSECONDS_MASK) != tv->tv_usec)
+		return 0;
+	*tagged = *d;
+	return 1;
+}
+
 static void
-absolute_expiry(struct event_base *base, const struct timeval *tv, struct timeval *out)
+absolute_expiry(struct event_base *base, const struct event *ev,
+    const struct timeval *tv, struct timeval *out)
 {
 	struct timeval now, rel = *tv, tagged;
 	event__gettime(base, &now);
-	if (!event__is_common_timeout(tv, base) && event__auto_fifo(base, tv, &tagged))
+	if (!event__is_common_timeout(tv, base) &&
+	    (same_fifo_as_before(base, ev, tv, &tagged) || event__auto_fifo(base, tv, &tagged)))
 		tv = &tagged;
 	if (event__is_common_timeout(tv, base)) {
 		rel = *tv;
@@ -398,7 +419,7 @@ set_timeout(struct event_base *base, struct event *ev, const struct timeval *tv,
 	if (tv_is_absolute)
 		ev->ev_timeout = *tv;
 	else
-		absolute_expiry(base, tv, &ev->ev_timeout);
+		absolute_expiry(base, ev, tv, &ev->ev_timeout);
 	event__timer_insert(base, ev);
 	set_flags(base, ev, EVLIST_TIMEOUT, 0);
 }

@@ -116,12 +116,12 @@ note_change(struct event_base *base, int fd, struct evmap_io *io)
 	unsigned want = evmap__io_want(io);
 
 	if (want == 0 && io->kstate == EVMAP_K_ARMED)
-		return base->evsel->apply(base, fd, io);
+		return base->evsel->apply(base, fd, io, want);
 	/* A first registration is made at once too: it costs the same one
 	 * call as later, and a bad fd (closed, a regular file) is refused by
 	 * event_add itself, as applications expect. */
 	if (want != 0 && io->kstate == EVMAP_K_ABSENT && !io->queued)
-		return base->evsel->apply(base, fd, io);
+		return base->evsel->apply(base, fd, io, want);
 	if (want == kernel_mask(io) && io->kstate != EVMAP_K_DISARMED)
 		return 0;
 	if (want == 0)
@@ -228,7 +228,7 @@ evmap__apply_changes(struct event_base *base)
 			continue;
 		if (want == 0 && io->kstate != EVMAP_K_ARMED)
 			continue;
-		if (base->evsel->apply(base, fd, io) < 0)
+		if (base->evsel->apply(base, fd, io, want) < 0)
 			rv = -1;
 	}
 	base->n_changed = 0;

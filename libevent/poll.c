@@ -72,10 +72,9 @@ remove_slot(struct pollop *op, int fd)
 }
 
 static int
-poll_apply(struct event_base *base, int fd, struct evmap_io *io)
+poll_apply(struct event_base *base, int fd, struct evmap_io *io, unsigned want)
 {
 	struct pollop *op = base->evbase;
-	unsigned want = evmap__io_want(io);
 
 	if (fd >= op->nslots && grow_slots(op, fd) < 0) {
 		event_warn("poll: cannot track fd %d", fd);

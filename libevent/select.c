@@ -70,10 +70,9 @@ get_bit(const unsigned long *set, int fd)
 }
 
 static int
-select_apply(struct event_base *base, int fd, struct evmap_io *io)
+select_apply(struct event_base *base, int fd, struct evmap_io *io, unsigned want)
 {
 	struct selectop *op = base->evbase;
-	unsigned want = evmap__io_want(io);
 	if (grow_sets(op, fd) < 0) {
 		event_warn("select: cannot track fd %d", fd);
 		return -1;
