@@ -239,6 +239,8 @@ wait_once(struct event_base *base, int flags)
 	if (N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
 	    !TAILQ_EMPTY(&base->active_later_queue))
 		evutil_timerclear(&tv);
+	else if (!base->timeheap.n)
+		tv_p = NULL; /* no timer: wait for I/O only */
 	else if (event__timeout_next(base, &tv_p) < 0)
 		return -1;
 	move_active_later(base);
@@ -290,7 +292,8 @@ event_base_loop(struct event_base *base, int flags)
 			retval = -1;
 			break;
 		}
-		event__timeout_process(base);
+		if (base->timeheap.n)
+			event__timeout_process(base);
 		if (N_ACTIVE_CALLBACKS(base)) {
 			int n = process_active(base);
 			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
