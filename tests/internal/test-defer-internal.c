@@ -13,6 +13,7 @@
  * test-bufferevent-threads).
  */
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -50,7 +51,13 @@ Test(defer, one_run_per_successful_schedule_across_threads, .timeout = 30)
 	cr_assert_not_null(base);
 	event_deferred_cb_init_(&cb, 0, count_run, NULL);
 	cr_assert_eq(pthread_create(&loop, NULL, run_loop, NULL), 0);
-	for (int i = 0; i < 300000; i++) {
+	/* Run until enough schedules succeeded rather than for a fixed count of
+	 * attempts: how often the loop thread gets the lock depends on the
+	 * machine (CI once saw fewer than 1000 in 300000 attempts).  The
+	 * deadline keeps a stuck loop from hanging the test. */
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long i = 0; scheduled < 20000; i++) {
 		/* The owner's lock is held while scheduling, as a bufferevent
 		 * does, so the callback is often waiting for it while running:
 		 * exactly the window of the bug. */
@@ -58,8 +65,12 @@ Test(defer, one_run_per_successful_schedule_across_threads, .timeout = 30)
 		if (event_deferred_cb_schedule_(base, &cb))
 			scheduled++;
 		pthread_mutex_unlock(&owner);
-		if ((i & 1023) == 0)
-			usleep(10);
+		if ((i & 63) == 0) {
+			usleep(1);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec > 10)
+				break;
+		}
 	}
 	/* Let the loop drain, then compare. */
 	for (int i = 0; i < 200; i++) {
