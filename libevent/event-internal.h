@@ -120,65 +120,62 @@ struct event_once {
 };
 
 struct event_base {
+	/*
+	 * Hot: what one loop iteration and one activation read or write,
+	 * packed into the first cache lines so that an iteration touches few
+	 * of them (syscalls evict the L1 between our visits; EXP-015).
+	 */
 	const struct eventop *evsel;
 	void *evbase;               /* backend state */
-	int flags;                  /* event_base_config_flag */
-
-	/* Interest: fds and signals, and the fds whose change is queued. */
 	struct event_io_map io;
-	struct event_signal_map sigmap;
-	int *changed_fds;
-	int n_changed, changed_cap;
-
-	struct evsig_info sig;
-
-	/* Counts for event_base_get_num_events/_max_events. */
-	int event_count, event_count_max;
-	int event_count_active, event_count_active_max;
-	int n_queued_callbacks; /* everything on the active queues, internal too */
-	int virtual_event_count, virtual_event_count_max;
-
-	/* Loop control. */
-	int event_gotterm, event_break, event_continue;
-	int running_loop;
-	int event_running_priority;
-	int n_deferreds_queued;
-
-	/* Activation queues, one per priority, plus "next iteration". */
+	int n_changed;              /* queued interest changes */
+	int n_queued_callbacks;     /* everything on the active queues, internal too */
 	struct evcallback_list *activequeues;
 	int nactivequeues;
+	int event_running_priority;
+	int event_count, event_count_max;
+	int event_count_active, event_count_active_max;
+	/* -- second line -- */
+	void *th_base_lock;
+	struct event_callback *current_event;
 	struct evcallback_list active_later_queue;
-
-	/* Dispatch-interval limits (see event_config_set_max_dispatch_interval). */
-	struct timeval max_dispatch_time;
-	int max_dispatch_callbacks;
+	struct timeval tv_cache;    /* cached monotonic time (0: none) */
+	int event_gotterm, event_break, event_continue;
+	int running_loop;
+	/* -- third line -- */
+	int current_event_waiters;
+	int n_deferreds_queued;
+	int virtual_event_count, virtual_event_count_max;
+	int (*th_notify_fn)(struct event_base *);
+	unsigned long th_owner_id;     /* thread running the loop */
 	int limit_callbacks_after_prio;
-
-	/* Timers: a heap, plus the common-timeout queues. */
+	int max_dispatch_callbacks;
+	struct timeval max_dispatch_time; /* tv_sec < 0: no limit */
 	struct min_heap timeheap;
+
+	/* Cold from here: configuration, interest bookkeeping, timers'
+	 * FIFOs, clocks, threads. */
+	int flags;                  /* event_base_config_flag */
+	struct event_signal_map sigmap;
+	int *changed_fds;
+	int changed_cap;
+	struct evsig_info sig;
+
 	struct common_timeout_list **common_timeout_queues;
 	int n_common_timeouts, n_common_timeouts_allocated;
 	struct common_timeout_list *auto_fifo_cache[64]; /* by duration hash */
 	int n_auto_fifos;
 
-	/* Time: cached monotonic time and the wall-clock offset. */
-	struct timeval tv_cache;
 	struct timeval tv_clock_diff;  /* wall = monotonic + diff */
 	time_t last_updated_clock_diff;
 	int precise_clock;
 
-	/* Threads. */
-	unsigned long th_owner_id;     /* thread running the loop */
-	void *th_base_lock;
-	struct event_callback *current_event;
 	void *current_event_cond;
-	int current_event_waiters;
 
 	/* Cross-thread wakeup (notify.c). */
 	int th_notify_fd;
 	struct event th_notify;
 	int is_notify_pending;
-	int (*th_notify_fn)(struct event_base *);
 
 	struct once_event_list once_events;
 };
@@ -224,6 +221,66 @@ void event_queue_remove_active_later(struct event_base *, struct event_callback 
 /* Wakes the loop if another thread runs it. */
 void event_base_notify_if_needed(struct event_base *base);
 
+/*
+ * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the
+ * base's lists (I/O map, timers, activation queues), as libevent 2.1
+ * reports it; internal callbacks never count.
+ */
+#define EVLIST_COUNTED (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
+
+/* The two hottest flag changes, inline (EXP-014, EXP-015): set or clear
+ * EVLIST_ACTIVE with the counting of update_flags + count_active in
+ * event.c, knowing which bit moves. */
+static inline void
+event__queue_insert_active(struct event_base *base, struct event_callback *evcb)
+{
+	int before = evcb->evcb_flags;
+	evcb->evcb_flags = (short)(before | EVLIST_ACTIVE);
+	base->n_queued_callbacks++;
+	if (!(before & EVLIST_INTERNAL)) {
+		if (!(before & EVLIST_COUNTED) && ++base->event_count > base->event_count_max)
+			base->event_count_max = base->event_count;
+		if (++base->event_count_active > base->event_count_active_max)
+			base->event_count_active_max = base->event_count_active;
+	}
+	TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
+}
+
+static inline void
+event__queue_remove_active(struct event_base *base, struct event_callback *evcb)
+{
+	int after = evcb->evcb_flags & ~EVLIST_ACTIVE;
+	evcb->evcb_flags = (short)after;
+	base->n_queued_callbacks--;
+	if (!(after & EVLIST_INTERNAL)) {
+		if (!(after & EVLIST_COUNTED))
+			base->event_count--;
+		base->event_count_active--;
+	}
+	TAILQ_REMOVE(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
+}
+
+/*
+ * The hot activation (I/O readiness, timer expiry): ev is ready with res.
+ * The common case inline; everything else (already queued: merge;
+ * finalizing; signals; internal events; a base other threads may need to
+ * wake) through event_active_nolock_, which handles every case.
+ */
+static inline void
+event__activate_ready(struct event_base *base, struct event *ev, short res)
+{
+	if (__builtin_expect((ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER |
+	    EVLIST_FINALIZING | EVLIST_INTERNAL)) || (ev->ev_events & EV_SIGNAL) ||
+	    base->th_notify_fn, 0)) {
+		event_active_nolock_(ev, res, 1);
+		return;
+	}
+	ev->ev_res = res;
+	if (ev->ev_pri < base->event_running_priority)
+		base->event_continue = 1; /* more urgent work arrived */
+	event__queue_insert_active(base, event_to_event_callback(ev));
+}
+
 /* ---- event_base.c ---- */
 extern struct event_base *event_global_current_base_;
 /* The base used by NULL-base API calls and the 1.x API. */
@@ -244,8 +301,20 @@ event__gettime(struct event_base *base, struct timeval *tp)
 	}
 	return event__gettime_slow(base, tp);
 }
-void event__clear_time_cache(struct event_base *base);
-void event__update_time_cache(struct event_base *base);
+static inline void
+event__clear_time_cache(struct event_base *base)
+{
+	base->tv_cache.tv_sec = 0;
+}
+/* A new iteration: the cached time is refilled by the first reader (timer
+ * expiry, an event_add with a timeout, event_base_gettimeofday_cached),
+ * not here, so an iteration in which nobody needs the time reads no clock
+ * (EXP-009). */
+static inline void
+event__update_time_cache(struct event_base *base)
+{
+	base->tv_cache.tv_sec = 0;
+}
 /* Does tv carry the tag of one of base's common-timeout FIFOs? */
 static inline int
 event__is_common_timeout(const struct timeval *tv, const struct event_base *base)

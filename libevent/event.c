@@ -157,13 +157,7 @@ event_priority_set(struct event *ev, int pri)
 
 /* ---- counting ------------------------------------------------------------ */
 
-/*
- * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the
- * base's lists (I/O map, timers, activation queues), as libevent 2.1
- * reports it; internal callbacks never count.
- */
-#define EVLIST_COUNTED (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
-
+/* EVENT_BASE_COUNT_ADDED: see EVLIST_COUNTED in event-internal.h. */
 static void
 update_flags(struct event_base *base, struct event_callback *evcb, int set, int clear)
 {
@@ -201,35 +195,10 @@ count_active(struct event_base *base, struct event_callback *evcb, int delta)
 		base->event_count_active_max = base->event_count_active;
 }
 
-/* The two hottest flag changes, specialised (EXP-014): the same counting
- * as update_flags + count_active, knowing which bit moves. */
-static void
-queue_insert_active(struct event_base *base, struct event_callback *evcb)
-{
-	int before = evcb->evcb_flags;
-	evcb->evcb_flags = (short)(before | EVLIST_ACTIVE);
-	base->n_queued_callbacks++;
-	if (!(before & EVLIST_INTERNAL)) {
-		if (!(before & EVLIST_COUNTED) && ++base->event_count > base->event_count_max)
-			base->event_count_max = base->event_count;
-		if (++base->event_count_active > base->event_count_active_max)
-			base->event_count_active_max = base->event_count_active;
-	}
-	TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
-}
-
 void
 event_queue_remove_active(struct event_base *base, struct event_callback *evcb)
 {
-	int after = evcb->evcb_flags & ~EVLIST_ACTIVE;
-	evcb->evcb_flags = (short)after;
-	base->n_queued_callbacks--;
-	if (!(after & EVLIST_INTERNAL)) {
-		if (!(after & EVLIST_COUNTED))
-			base->event_count--;
-		base->event_count_active--;
-	}
-	TAILQ_REMOVE(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
+	event__queue_remove_active(base, evcb);
 }
 
 void
@@ -253,10 +222,10 @@ event_callback_activate_nolock_(struct event_base *base, struct event_callback *
 		 * instead.  Not a new queueing (callers count references on
 		 * our answer: one run, one reference). */
 		event_queue_remove_active_later(base, evcb);
-		queue_insert_active(base, evcb);
+		event__queue_insert_active(base, evcb);
 		return 0;
 	}
-	queue_insert_active(base, evcb);
+	event__queue_insert_active(base, evcb);
 	event_base_notify_if_needed(base);
 	return 1;
 }
@@ -677,7 +646,7 @@ finalize_(unsigned flags, struct event *ev, event_finalize_callback_fn cb, int f
 	ev->ev_closure = free_it ? EV_CLOSURE_EVENT_FINALIZE_FREE : EV_CLOSURE_EVENT_FINALIZE;
 	ev->ev_evcallback.evcb_cb_union.evcb_evfinalize = cb;
 	ev->ev_flags |= EVLIST_FINALIZING;
-	queue_insert_active(base, event_to_event_callback(ev));
+	event__queue_insert_active(base, event_to_event_callback(ev));
 	event_base_notify_if_needed(base);
 	EVBASE_RELEASE_LOCK(base);
 	return 0;

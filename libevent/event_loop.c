@@ -21,12 +21,12 @@ event_base_has_events(struct event_base *base)
 
 /* Re-arms a persistent event's timeout before its callback runs.  Fired
  * by its timer, the next expiry follows the previous one (no drift);
- * fired by I/O, it counts from now.  Never earlier than now. */
-static void
+ * fired by I/O, it counts from now.  Never earlier than now.  Only called
+ * for an event with a timeout; kept out of line so that the common
+ * persistent event without one runs through straight code. */
+static __attribute__((noinline)) void
 persist_rearm(struct event_base *base, struct event *ev)
 {
-	if (!evutil_timerisset(&ev->ev_io_timeout))
-		return;
 	struct timeval now, run_at, delay = ev->ev_io_timeout, tagged;
 	/* Stay on the same FIFO: the user's common timeout, or the automatic
 	 * one for this duration. */
@@ -53,7 +53,7 @@ persist_rearm(struct event_base *base, struct event *ev)
 }
 
 /* Runs a signal event once per caught signal, stoppable by event_del. */
-static void
+static __attribute__((cold, noinline)) void
 run_signal(struct event_base *base, struct event *ev)
 {
 	short ncalls = ev->ev_ncalls;
@@ -82,46 +82,16 @@ run_signal(struct event_base *base, struct event *ev)
 	}
 }
 
-/* Takes evcb off its queue (deleting a non-persistent event) and runs it.
- * Called and returns with the lock held; releases it around the call. */
-static void
-run_callback(struct event_base *base, struct event_callback *evcb)
+/* The closures the hot path leaves out: signals and finalizers.  Called
+ * with the lock held, returns with it released. */
+static __attribute__((cold, noinline)) void
+run_rare_closure(struct event_base *base, struct event_callback *evcb)
 {
-	struct event *ev = NULL;
-	if (evcb->evcb_flags & EVLIST_INIT) {
-		ev = event_callback_to_event(evcb);
-		if ((ev->ev_events & EV_PERSIST) || (ev->ev_flags & EVLIST_FINALIZING))
-			event_queue_remove_active(base, evcb);
-		else
-			event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
-	} else {
-		event_queue_remove_active(base, evcb);
-	}
-	base->current_event = evcb;
-	base->current_event_waiters = 0;
-
+	struct event *ev = event_callback_to_event(evcb);
 	switch (evcb->evcb_closure) {
 	case EV_CLOSURE_EVENT_SIGNAL:
 		run_signal(base, ev);
 		break;
-	case EV_CLOSURE_EVENT_PERSIST:
-		persist_rearm(base, ev);
-		/* fall through */
-	case EV_CLOSURE_EVENT: {
-		event_callback_fn cb = ev->ev_callback;
-		evutil_socket_t fd = ev->ev_fd;
-		short res = ev->ev_res;
-		void *arg = ev->ev_arg;
-		EVBASE_RELEASE_LOCK(base);
-		cb(fd, res, arg);
-		break;
-	}
-	case EV_CLOSURE_CB_SELF: {
-		deferred_cb_fn cb = evcb->evcb_cb_union.evcb_selfcb;
-		EVBASE_RELEASE_LOCK(base);
-		cb(evcb, evcb->evcb_arg);
-		break;
-	}
 	case EV_CLOSURE_EVENT_FINALIZE:
 	case EV_CLOSURE_EVENT_FINALIZE_FREE: {
 		event_finalize_callback_fn cb = ev->ev_evcallback.evcb_cb_union.evcb_evfinalize;
@@ -146,16 +116,56 @@ run_callback(struct event_base *base, struct event_callback *evcb)
 	default:
 		event_errx(1, "run_callback: unknown closure %d", evcb->evcb_closure);
 	}
+}
+
+static __attribute__((cold, noinline)) void
+wake_del_waiters(struct event_base *base)
+{
+	base->current_event_waiters = 0;
+	evthread__cond_signal(base->current_event_cond, 1);
+}
+
+/* Takes evcb off its queue (deleting a non-persistent event) and runs it.
+ * Called and returns with the lock held; releases it around the call. */
+static inline void
+run_callback(struct event_base *base, struct event_callback *evcb)
+{
+	struct event *ev = event_callback_to_event(evcb);
+	int closure = evcb->evcb_closure;
+	/* ev is only an event when EVLIST_INIT says so (deferred callbacks
+	 * are bare event_callbacks): test that first. */
+	if ((evcb->evcb_flags & (EVLIST_INIT | EVLIST_FINALIZING)) == EVLIST_INIT &&
+	    !(ev->ev_events & EV_PERSIST))
+		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+	else
+		event__queue_remove_active(base, evcb);
+	base->current_event = evcb;
+	base->current_event_waiters = 0;
+
+	if (__builtin_expect(closure == EV_CLOSURE_CB_SELF, 0)) {
+		deferred_cb_fn cb = evcb->evcb_cb_union.evcb_selfcb;
+		EVBASE_RELEASE_LOCK(base);
+		cb(evcb, evcb->evcb_arg);
+	} else if (closure <= EV_CLOSURE_EVENT_PERSIST && closure != EV_CLOSURE_EVENT_SIGNAL) {
+		if (closure == EV_CLOSURE_EVENT_PERSIST && evutil_timerisset(&ev->ev_io_timeout))
+			persist_rearm(base, ev);
+		event_callback_fn cb = ev->ev_callback;
+		evutil_socket_t fd = ev->ev_fd;
+		short res = ev->ev_res;
+		void *arg = ev->ev_arg;
+		EVBASE_RELEASE_LOCK(base);
+		cb(fd, res, arg);
+	} else {
+		run_rare_closure(base, evcb);
+	}
 	EVBASE_ACQUIRE_LOCK(base);
 	base->current_event = NULL;
-	if (base->current_event_waiters) {
-		base->current_event_waiters = 0;
-		evthread__cond_signal(base->current_event_cond, 1);
-	}
+	if (__builtin_expect(base->current_event_waiters, 0))
+		wake_del_waiters(base);
 }
 
 /* Has the dispatch-interval limit been reached? */
-static int
+static __attribute__((noinline)) int
 over_limit(struct event_base *base, int count, const struct timeval *endtime)
 {
 	if (count >= base->max_dispatch_callbacks)
@@ -171,7 +181,7 @@ over_limit(struct event_base *base, int count, const struct timeval *endtime)
 
 /* Runs queue q.  Returns the number of non-internal callbacks run, or -1
  * when a loopbreak stopped it. */
-static int
+static inline int
 process_queue(struct event_base *base, struct evcallback_list *q, int limited,
     const struct timeval *endtime)
 {
@@ -181,14 +191,22 @@ process_queue(struct event_base *base, struct evcallback_list *q, int limited,
 		if (!(evcb->evcb_flags & EVLIST_INTERNAL))
 			count++;
 		run_callback(base, evcb);
-		if (base->event_break)
+		if (__builtin_expect(base->event_break, 0))
 			return -1;
-		if (limited && over_limit(base, count, endtime))
+		if (__builtin_expect(limited, 0) && over_limit(base, count, endtime))
 			return count;
-		if (base->event_continue)
+		if (__builtin_expect(base->event_continue, 0))
 			break;
 	}
 	return count;
+}
+
+static __attribute__((noinline)) struct timeval *
+dispatch_deadline(struct event_base *base, struct timeval *buf)
+{
+	event__monotonic_now(base->precise_clock, buf);
+	evutil_timeradd(buf, &base->max_dispatch_time, buf);
+	return buf;
 }
 
 /* Runs the most urgent callbacks.  Returns the number of non-internal
@@ -199,11 +217,8 @@ process_active(struct event_base *base)
 	struct timeval endtime_buf, *endtime = NULL;
 	int c = 0;
 
-	if (base->max_dispatch_time.tv_sec >= 0) {
-		event__monotonic_now(base->precise_clock, &endtime_buf);
-		evutil_timeradd(&endtime_buf, &base->max_dispatch_time, &endtime_buf);
-		endtime = &endtime_buf;
-	}
+	if (__builtin_expect(base->max_dispatch_time.tv_sec >= 0, 0))
+		endtime = dispatch_deadline(base, &endtime_buf);
 	for (int i = 0; i < base->nactivequeues; i++) {
 		if (TAILQ_EMPTY(&base->activequeues[i]))
 			continue;
@@ -218,9 +233,19 @@ process_active(struct event_base *base)
 	return c;
 }
 
-static void
-move_active_later(struct event_base *base)
+/* Before a wait that is not simply "I/O only, forever": moves the
+ * next-iteration callbacks onto the active queues and computes how long
+ * the backend may block (*tv_p, NULL for ever).  -1 on failure. */
+static __attribute__((noinline)) int
+prepare_wait(struct event_base *base, int flags, struct timeval *tv,
+    struct timeval **tv_p)
 {
+	*tv_p = tv;
+	if (N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
+	    !TAILQ_EMPTY(&base->active_later_queue))
+		evutil_timerclear(tv);
+	else if (event__timeout_next(base, tv_p) < 0)
+		return -1;
 	struct event_callback *evcb;
 	while ((evcb = TAILQ_FIRST(&base->active_later_queue))) {
 		TAILQ_REMOVE(&base->active_later_queue, evcb, evcb_active_next);
@@ -228,22 +253,19 @@ move_active_later(struct event_base *base)
 		evcb->evcb_flags = (evcb->evcb_flags & ~EVLIST_ACTIVE_LATER) | EVLIST_ACTIVE;
 		TAILQ_INSERT_TAIL(&base->activequeues[evcb->evcb_pri], evcb, evcb_active_next);
 	}
+	return 0;
 }
 
 /* One wait in the backend, with the changes applied first. */
-static int
+static inline int
 wait_once(struct event_base *base, int flags)
 {
-	struct timeval tv, *tv_p = &tv;
+	struct timeval tv, *tv_p = NULL; /* no timer, nothing queued: I/O only */
 
-	if (N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
-	    !TAILQ_EMPTY(&base->active_later_queue))
-		evutil_timerclear(&tv);
-	else if (!base->timeheap.n)
-		tv_p = NULL; /* no timer: wait for I/O only */
-	else if (event__timeout_next(base, &tv_p) < 0)
+	if (__builtin_expect(N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
+	    !TAILQ_EMPTY(&base->active_later_queue) || base->timeheap.n, 0) &&
+	    prepare_wait(base, flags, &tv, &tv_p) < 0)
 		return -1;
-	move_active_later(base);
 	event__clear_time_cache(base);
 	if (base->n_changed && evmap__apply_changes(base) < 0) {
 		/* Logged by the backend; events on a bad fd simply never fire,
@@ -254,41 +276,51 @@ wait_once(struct event_base *base, int flags)
 	return r;
 }
 
+static __attribute__((cold, noinline)) int
+loop_refused(struct event_base *base)
+{
+	if (!base) {
+		event_warnx("event_base_loop: no event base");
+		return -1;
+	}
+	event_warnx("event_base_loop: reentrant invocation; only one "
+	    "event_base_loop can run on a base at once");
+	EVBASE_RELEASE_LOCK(base);
+	return -1;
+}
+
 int
 event_base_loop(struct event_base *base, int flags)
 {
 	int retval = 0;
 
-	if (!base)
+	if (__builtin_expect(!base, 0)) {
 		base = event__current_base();
-	if (!base) {
-		event_warnx("event_base_loop: no event base");
-		return -1;
+		if (!base)
+			return loop_refused(NULL);
 	}
 	EVBASE_ACQUIRE_LOCK(base);
-	if (base->running_loop) {
-		event_warnx("event_base_loop: reentrant invocation; only one "
-		    "event_base_loop can run on a base at once");
-		EVBASE_RELEASE_LOCK(base);
-		return -1;
-	}
+	if (__builtin_expect(base->running_loop, 0))
+		return loop_refused(base);
 	base->running_loop = 1;
 	event__clear_time_cache(base);
-	base->th_owner_id = evthread__id();
+	if (base->th_base_lock) /* only EVBASE_IN_THREAD reads it, with a lock */
+		base->th_owner_id = evthread__id();
 	base->event_gotterm = base->event_break = 0;
 
 	for (;;) {
 		base->event_continue = 0;
 		base->n_deferreds_queued = 0;
-		if (base->event_gotterm || base->event_break)
+		if (__builtin_expect(base->event_gotterm || base->event_break, 0))
 			break;
-		if (!(flags & EVLOOP_NO_EXIT_ON_EMPTY) && !event_base_has_events(base) &&
-		    TAILQ_EMPTY(&base->active_later_queue)) {
+		if (__builtin_expect(!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
+		    !event_base_has_events(base) &&
+		    TAILQ_EMPTY(&base->active_later_queue), 0)) {
 			event_debug(("event_base_loop: no events registered"));
 			retval = 1;
 			break;
 		}
-		if (wait_once(base, flags) < 0) {
+		if (__builtin_expect(wait_once(base, flags) < 0, 0)) {
 			retval = -1;
 			break;
 		}
@@ -301,7 +333,7 @@ event_base_loop(struct event_base *base, int flags)
 		} else if (flags & EVLOOP_NONBLOCK) {
 			break;
 		}
-		if (event_debug_mode_on_)
+		if (__builtin_expect(event_debug_mode_on_, 0))
 			event_base_assert_ok_nolock_(base);
 	}
 	event__clear_time_cache(base);

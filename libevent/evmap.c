@@ -209,7 +209,7 @@ evmap__io_active(struct event_base *base, int fd, short events, uint32_t gen)
 	LIST_FOREACH(ev, &io->events, ev_.ev_io.ev_io_next) {
 		short res = event_result(ev, events);
 		if (res)
-			event_active_nolock_(ev, res, 1);
+			event__activate_ready(base, ev, res);
 	}
 }
 

@@ -8,7 +8,10 @@
 
 #include <stdint.h>
 
-#define EV_LOG_FMT(a, b) __attribute__((format(printf, a, b)))
+/* Reporting is never the hot path: "cold" makes the compiler move every
+ * branch that leads to a report out of the straight-line code, so the
+ * hot paths occupy fewer instruction cache lines (EXP-015). */
+#define EV_LOG_FMT(a, b) __attribute__((format(printf, a, b), cold))
 
 /* Warning with ": strerror(errno)" appended. */
 void event_warn(const char *fmt, ...) EV_LOG_FMT(1, 2);

@@ -32,7 +32,11 @@ int evthread__cond_signal(void *cond, int broadcast);
 /* Frees global locks (libevent_global_shutdown). */
 void evthread__global_shutdown(void);
 /* The calling thread's id, or 0 when no id callback is installed. */
-unsigned long evthread__id(void);
+static inline unsigned long
+evthread__id(void)
+{
+	return evthread_id_fn_ ? evthread_id_fn_() : 0;
+}
 
 #define EVLOCK_LOCK(lk)                                    \
 	do {                                                   \

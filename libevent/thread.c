@@ -81,12 +81,6 @@ evthread_set_id_callback(unsigned long (*id_fn)(void))
 	evthread_id_fn_ = id_fn;
 }
 
-unsigned long
-evthread__id(void)
-{
-	return evthread_id_fn_ ? evthread_id_fn_() : 0;
-}
-
 void *
 evthread__lock_new(void)
 {

@@ -61,24 +61,6 @@ event__gettime_slow(struct event_base *base, struct timeval *tp)
 }
 
 void
-event__clear_time_cache(struct event_base *base)
-{
-	base->tv_cache.tv_sec = 0;
-}
-
-/*
- * A new iteration: the cached time is refilled by the first reader (timer
- * expiry, an event_add with a timeout, event_base_gettimeofday_cached),
- * not here, so an iteration in which nobody needs the time reads no clock
- * (EXP-009).
- */
-void
-event__update_time_cache(struct event_base *base)
-{
-	base->tv_cache.tv_sec = 0;
-}
-
-void
 event__mono_to_wall(struct event_base *base, const struct timeval *mono,
     struct timeval *wall)
 {

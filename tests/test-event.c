@@ -250,6 +250,28 @@ TU_BACKEND_TEST(event, active_twice_merges, .timeout = 10)
 	tu_base_free(base);
 }
 
+/* The inline activation of a ready fd (EXP-015) must see an event that
+ * event_active() queued already: one run, reporting both causes.  Without
+ * that guard the event is queued twice and the queue is corrupted. */
+TU_BACKEND_TEST(event, io_ready_merges_with_manual_activation, .timeout = 10)
+{
+	struct event_base *base = tu_base_new(method, 0);
+	int fds[2];
+
+	tu_socketpair(fds);
+	struct event *ev = event_new(base, fds[0], EV_READ | EV_PERSIST, record_cb, NULL);
+	cr_assert_eq(event_add(ev, NULL), 0);
+	cr_assert_eq(write(fds[1], "x", 1), 1);
+	event_active(ev, EV_WRITE, 1);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	cr_assert_eq(n_calls, 1, "ran %d times", n_calls);
+	cr_assert_eq(last_what, EV_READ | EV_WRITE);
+	event_free(ev);
+	close(fds[0]);
+	close(fds[1]);
+	tu_base_free(base);
+}
+
 TU_BACKEND_TEST(event, active_on_added_events, .timeout = 10)
 {
 	struct event_base *base = tu_base_new(method, 0);
