@@ -207,7 +207,11 @@ Test(ratelim, removing_the_limit_restores_speed)
 	bt_loop_for(base, 0.05);
 	cr_assert_leq(got, 200, "the limit was not applied");
 	bufferevent_set_rate_limit(bev, NULL);
-	bt_loop_for(base, 0.1);
+	/* Limited, the rest would take 200 s; unlimited it takes a few ms.
+	 * Up to 2 s of 10 ms steps tells the two apart on a loaded machine
+	 * too (a fixed 0.1 s once failed in a loaded run). */
+	for (int step = 0; step < 200 && got < sizeof(chunk); step++)
+		bt_loop_for(base, 0.01);
 	cr_assert_eq(got, sizeof(chunk), "writing did not resume at full speed");
 	event_free(drainer);
 	bufferevent_free(bev);
