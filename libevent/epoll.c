@@ -194,7 +194,7 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 	}
 	for (int i = 0; i < n; i++) {
 		uint64_t data = op->events[i].data.u64;
-		evmap__io_active(base, (int)(uint32_t)data, from_epoll(op->events[i].events),
+		evmap__io_ready(base, (int)(uint32_t)data, from_epoll(op->events[i].events),
 		    (uint32_t)(data >> 32));
 	}
 	if (n == op->nevents && op->nevents < MAX_NEVENT) {

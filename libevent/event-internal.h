@@ -281,6 +281,39 @@ event__activate_ready(struct event_base *base, struct event *ev, short res)
 	event__queue_insert_active(base, event_to_event_callback(ev));
 }
 
+/* Maps kernel-reported events to what one event asked for. */
+static inline short
+evmap__event_result(const struct event *ev, short events)
+{
+	short res = events & ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED);
+	/* A peer close also makes a read-only event ready (read returns 0). */
+	if ((events & EV_CLOSED) && (ev->ev_events & EV_READ))
+		res |= EV_READ;
+	return res;
+}
+
+/* evmap__io_active, inline for the backends' report loops (EXP-016):
+ * the backend's loop, the fd lookup and the activation in one body. */
+static inline void
+evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
+{
+	if (__builtin_expect(fd < 0 || fd >= base->io.nentries, 0))
+		return;
+	struct evmap_io *io = &base->io.entries[fd];
+	if (gen != UINT32_MAX) {
+		if (gen != io->gen)
+			return; /* report of a registration we no longer own */
+		if (io->kstate == EVMAP_K_ARMED && (io->kmask & EVMAP_ONESHOT))
+			io->kstate = EVMAP_K_DISARMED; /* the kernel disarmed it */
+	}
+	struct event *ev;
+	LIST_FOREACH(ev, &io->events, ev_.ev_io.ev_io_next) {
+		short res = evmap__event_result(ev, events);
+		if (res)
+			event__activate_ready(base, ev, res);
+	}
+}
+
 /* ---- event_base.c ---- */
 extern struct event_base *event_global_current_base_;
 /* The base used by NULL-base API calls and the 1.x API. */

@@ -280,23 +280,39 @@ event_deferred_cb_set_priority_(struct event_callback *cb, ev_uint8_t priority)
 	cb->evcb_pri = priority;
 }
 
-int
-event_deferred_cb_schedule_(struct event_base *base, struct event_callback *cb)
+/* The general case of event_deferred_cb_schedule_: already queued,
+ * finalizing, rescheduling itself, a clamped priority, or a loop another
+ * thread may need to wake. */
+static __attribute__((noinline)) int
+schedule_slow(struct event_base *base, struct event_callback *cb)
 {
-	if (!base)
-		return 0;
-	int r;
-	EVBASE_ACQUIRE_LOCK(base);
 	if (cb->evcb_pri >= base->nactivequeues)
 		cb->evcb_pri = (ev_uint8_t)(base->nactivequeues - 1);
 	/* A callback rescheduling itself waits for the next iteration, so it
 	 * cannot starve I/O. */
 	if (base->current_event == cb) {
-		r = !(cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER));
+		int r = !(cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER));
 		event_callback_activate_later_nolock_(base, cb);
-	} else {
-		r = event_callback_activate_nolock_(base, cb);
+		return r;
 	}
+	return event_callback_activate_nolock_(base, cb);
+}
+
+int
+event_deferred_cb_schedule_(struct event_base *base, struct event_callback *cb)
+{
+	if (!base)
+		return 0;
+	int r = 1;
+	EVBASE_ACQUIRE_LOCK(base);
+	/* The common case straight (EXP-016): idle, in range, not the running
+	 * callback, no other thread to wake. */
+	if (__builtin_expect(!(cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER |
+	    EVLIST_FINALIZING)) && cb->evcb_pri < base->nactivequeues &&
+	    base->current_event != cb && !base->th_notify_fn, 1))
+		event__queue_insert_active(base, cb);
+	else
+		r = schedule_slow(base, cb);
 	EVBASE_RELEASE_LOCK(base);
 	return r;
 }

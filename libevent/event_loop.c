@@ -7,6 +7,7 @@
  * run with the base lock released.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "event-internal.h"
@@ -209,15 +210,15 @@ dispatch_deadline(struct event_base *base, struct timeval *buf)
 	return buf;
 }
 
-/* Runs the most urgent callbacks.  Returns the number of non-internal
- * callbacks run, or -1 after a loopbreak. */
-static int
-process_active(struct event_base *base)
+/* process_active under a dispatch limit (event_config_set_max_dispatch_
+ * interval): the general version. */
+static __attribute__((noinline)) int
+process_active_limited(struct event_base *base)
 {
 	struct timeval endtime_buf, *endtime = NULL;
 	int c = 0;
 
-	if (__builtin_expect(base->max_dispatch_time.tv_sec >= 0, 0))
+	if (base->max_dispatch_time.tv_sec >= 0)
 		endtime = dispatch_deadline(base, &endtime_buf);
 	for (int i = 0; i < base->nactivequeues; i++) {
 		if (TAILQ_EMPTY(&base->activequeues[i]))
@@ -226,6 +227,29 @@ process_active(struct event_base *base)
 		int limited = i >= base->limit_callbacks_after_prio;
 		c = process_queue(base, &base->activequeues[i], limited,
 		    limited ? endtime : NULL);
+		if (c != 0)
+			break; /* real work done (or a break): poll again first */
+	}
+	base->event_running_priority = -1;
+	return c;
+}
+
+/* Runs the most urgent callbacks.  Returns the number of non-internal
+ * callbacks run, or -1 after a loopbreak.  Without a dispatch limit (the
+ * default) no limit test is compiled into the loop (EXP-016). */
+static inline int
+process_active(struct event_base *base)
+{
+	if (__builtin_expect(base->max_dispatch_time.tv_sec >= 0 ||
+	    base->max_dispatch_callbacks != INT_MAX, 0))
+		return process_active_limited(base);
+	int c = 0;
+	for (int i = 0; i < base->nactivequeues; i++) {
+		struct evcallback_list *q = &base->activequeues[i];
+		if (TAILQ_EMPTY(q))
+			continue;
+		base->event_running_priority = i;
+		c = process_queue(base, q, 0, NULL);
 		if (c != 0)
 			break; /* real work done (or a break): poll again first */
 	}

@@ -183,34 +183,10 @@ evmap__io_del(struct event_base *base, int fd, struct event *ev)
 	return note_change(base, fd, io);
 }
 
-/* Maps kernel-reported events to what one event asked for. */
-static short
-event_result(const struct event *ev, short events)
-{
-	short res = events & ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED);
-	/* A peer close also makes a read-only event ready (read returns 0). */
-	if ((events & EV_CLOSED) && (ev->ev_events & EV_READ))
-		res |= EV_READ;
-	return res;
-}
-
 void
 evmap__io_active(struct event_base *base, int fd, short events, uint32_t gen)
 {
-	struct evmap_io *io = evmap__io_get(base, fd);
-	if (!io)
-		return;
-	if (gen != UINT32_MAX && gen != io->gen)
-		return; /* report of a registration we no longer own */
-	if (io->kstate == EVMAP_K_ARMED && (io->kmask & EVMAP_ONESHOT) &&
-	    gen != UINT32_MAX)
-		io->kstate = EVMAP_K_DISARMED; /* the kernel disarmed it */
-	struct event *ev;
-	LIST_FOREACH(ev, &io->events, ev_.ev_io.ev_io_next) {
-		short res = event_result(ev, events);
-		if (res)
-			event__activate_ready(base, ev, res);
-	}
+	evmap__io_ready(base, fd, events, gen);
 }
 
 int
