@@ -181,6 +181,9 @@ Test(ratelim, write_rate_within_tolerance)
 	event_add(drainer, NULL);
 	bt_loop_for(base, 1.0);
 	assert_rate(got, 315000, "rate-limited writing");
+	/* What the last write put in the socket may not have been read yet
+	 * when the loop stopped: count it before looking for lost bytes. */
+	drain_cb(sv[1], EV_READ, &got);
 	cr_assert_eq(got + evbuffer_get_length(bufferevent_get_output(bev)), sizeof(chunk),
 	    "bytes lost");
 	event_free(drainer);

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -675,4 +676,71 @@ TU_BACKEND_TEST(timer, usec_normalised, .timeout = 10)
 	cr_assert_eq(n_fires, 1);
 	assert_fired_near(0, 30, 8, 250);
 	tu_base_free(base);
+}
+
+/* ---- the base's clock (EXP-023) ----------------------------------------- */
+
+static long long
+usec_of(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long
+usec_tv(const struct timeval *tv)
+{
+	return (long long)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+/* By default the base keeps time with the fastest monotonic clock, as
+ * event.h documents and stock libevent does on Linux: the coarse one.
+ * Each reading then lies between two coarse readings taken around it; a
+ * base reading CLOCK_MONOTONIC would be ahead of the second one almost
+ * every time (the coarse clock lags by up to a tick). */
+Test(timer, default_base_uses_the_coarse_clock, .timeout = 10)
+{
+	struct event_base *base = event_base_new();
+	struct timeval tv;
+
+	for (int i = 0; i < 200; i++) {
+		long long before = usec_of(CLOCK_MONOTONIC_COARSE);
+		cr_assert_eq(event_gettime_monotonic(base, &tv), 0);
+		long long after = usec_of(CLOCK_MONOTONIC_COARSE);
+		cr_assert(before <= usec_tv(&tv) && usec_tv(&tv) <= after,
+		    "reading %lld not within the coarse clock's [%lld, %lld]",
+		    usec_tv(&tv), before, after);
+		usleep(97);
+	}
+	event_base_free(base);
+}
+
+/* EVENT_BASE_FLAG_PRECISE_TIMER: CLOCK_MONOTONIC, between two precise
+ * readings taken around it. */
+Test(timer, precise_timer_flag_uses_the_precise_clock, .timeout = 10)
+{
+	struct event_config *cfg = event_config_new();
+	cr_assert_eq(event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER), 0);
+	struct event_base *base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	cr_assert_not_null(base);
+	struct timeval tv;
+	int strictly_after_coarse = 0;
+
+	for (int i = 0; i < 200; i++) {
+		long long before = usec_of(CLOCK_MONOTONIC);
+		cr_assert_eq(event_gettime_monotonic(base, &tv), 0);
+		long long after = usec_of(CLOCK_MONOTONIC);
+		cr_assert(before <= usec_tv(&tv) && usec_tv(&tv) <= after,
+		    "reading %lld not within the precise clock's [%lld, %lld]",
+		    usec_tv(&tv), before, after);
+		if (usec_tv(&tv) > usec_of(CLOCK_MONOTONIC_COARSE))
+			strictly_after_coarse++;
+		usleep(97);
+	}
+	/* Telling it from the coarse clock: ahead of it most of the time. */
+	cr_assert_gt(strictly_after_coarse, 100, "only %d of 200 readings ahead of the coarse clock",
+	    strictly_after_coarse);
+	event_base_free(base);
 }
