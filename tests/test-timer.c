@@ -694,6 +694,29 @@ usec_tv(const struct timeval *tv)
 	return (long long)tv->tv_sec * 1000000 + tv->tv_usec;
 }
 
+/* Reads base's clock 200 times, each between two readings of clock id
+ * taken around it, and returns how many readings were ahead of the coarse
+ * clock read right after. */
+static int
+readings_within(struct event_base *base, clockid_t id, const char *name)
+{
+	struct timeval tv;
+	int ahead_of_coarse = 0;
+
+	for (int i = 0; i < 200; i++) {
+		long long before = usec_of(id);
+		cr_assert_eq(event_gettime_monotonic(base, &tv), 0);
+		long long after = usec_of(id);
+		cr_assert(before <= usec_tv(&tv) && usec_tv(&tv) <= after,
+		    "reading %lld not within the %s clock's [%lld, %lld]",
+		    usec_tv(&tv), name, before, after);
+		if (usec_tv(&tv) > usec_of(CLOCK_MONOTONIC_COARSE))
+			ahead_of_coarse++;
+		usleep(97);
+	}
+	return ahead_of_coarse;
+}
+
 /* By default the base keeps time with the fastest monotonic clock, as
  * event.h documents and stock libevent does on Linux: the coarse one.
  * Each reading then lies between two coarse readings taken around it; a
@@ -702,22 +725,13 @@ usec_tv(const struct timeval *tv)
 Test(timer, default_base_uses_the_coarse_clock, .timeout = 10)
 {
 	struct event_base *base = event_base_new();
-	struct timeval tv;
-
-	for (int i = 0; i < 200; i++) {
-		long long before = usec_of(CLOCK_MONOTONIC_COARSE);
-		cr_assert_eq(event_gettime_monotonic(base, &tv), 0);
-		long long after = usec_of(CLOCK_MONOTONIC_COARSE);
-		cr_assert(before <= usec_tv(&tv) && usec_tv(&tv) <= after,
-		    "reading %lld not within the coarse clock's [%lld, %lld]",
-		    usec_tv(&tv), before, after);
-		usleep(97);
-	}
+	readings_within(base, CLOCK_MONOTONIC_COARSE, "coarse");
 	event_base_free(base);
 }
 
 /* EVENT_BASE_FLAG_PRECISE_TIMER: CLOCK_MONOTONIC, between two precise
- * readings taken around it. */
+ * readings taken around it, and ahead of the coarse clock most of the
+ * time (which tells the two apart). */
 Test(timer, precise_timer_flag_uses_the_precise_clock, .timeout = 10)
 {
 	struct event_config *cfg = event_config_new();
@@ -725,22 +739,7 @@ Test(timer, precise_timer_flag_uses_the_precise_clock, .timeout = 10)
 	struct event_base *base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	cr_assert_not_null(base);
-	struct timeval tv;
-	int strictly_after_coarse = 0;
-
-	for (int i = 0; i < 200; i++) {
-		long long before = usec_of(CLOCK_MONOTONIC);
-		cr_assert_eq(event_gettime_monotonic(base, &tv), 0);
-		long long after = usec_of(CLOCK_MONOTONIC);
-		cr_assert(before <= usec_tv(&tv) && usec_tv(&tv) <= after,
-		    "reading %lld not within the precise clock's [%lld, %lld]",
-		    usec_tv(&tv), before, after);
-		if (usec_tv(&tv) > usec_of(CLOCK_MONOTONIC_COARSE))
-			strictly_after_coarse++;
-		usleep(97);
-	}
-	/* Telling it from the coarse clock: ahead of it most of the time. */
-	cr_assert_gt(strictly_after_coarse, 100, "only %d of 200 readings ahead of the coarse clock",
-	    strictly_after_coarse);
+	int ahead = readings_within(base, CLOCK_MONOTONIC, "precise");
+	cr_assert_gt(ahead, 100, "only %d of 200 readings ahead of the coarse clock", ahead);
 	event_base_free(base);
 }
