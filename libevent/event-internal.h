@@ -365,6 +365,9 @@ void event__timer_insert(struct event_base *base, struct event *ev);
 void event__timer_remove(struct event_base *base, struct event *ev);
 /* How long the loop may wait: *tv_p set to NULL (forever) or tv. */
 int event__timeout_next(struct event_base *base, struct timeval **tv_p);
+/* The earliest monotonic expiry on the heap, untagged, in *when: 1, or 0
+ * when no timer is pending. */
+int event__next_expiry(struct event_base *base, struct timeval *when);
 /* Activates every expired timer. */
 void event__timeout_process(struct event_base *base);
 /* Wall-clock expiry of a monotonic (possibly tagged) expiry. */
