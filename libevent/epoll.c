@@ -24,10 +24,11 @@
  *   lacks EV_FEATURE_FDS.
  * - epoll_wait with a positive timeout reads the clock in the kernel even
  *   when reports are already waiting; with -1 it does not.  Here that
- *   costs ~190 ns per wait, 7-8% of a cascade event (EXP-024).  So a
- *   deadline at least a second away is handed to a timerfd, armed only
- *   when that deadline moves earlier, and the wait blocks with -1; nearer
- *   deadlines keep the plain timeout (see "Far deadlines" below).
+ *   costs ~95 ns per wait, 3-4% of a cascade event (EXP-024).  So while
+ *   the loop is busy, a deadline at least a second away is handed to a
+ *   timerfd, armed only when that deadline moves earlier, and the wait
+ *   blocks with -1; nearer deadlines keep the plain timeout (see "Far
+ *   deadlines" below).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -61,6 +62,7 @@ struct epollop {
 	int epfd;
 	int tfd;                  /* the timerfd, -1 until first needed */
 	int tfd_state;            /* enum tfd_state */
+	int busy;                 /* the last wait ended with an I/O report */
 	struct timeval tfd_when;  /* monotonic expiry it is armed for */
 };
 
@@ -192,10 +194,14 @@ timeout_msec(const struct timeval *tv)
  * at most once per armed deadline (the loop finds nothing expired and
  * waits again), never late.  A report is not read: the next wait re-arms
  * or disarms the timerfd, which also clears its readiness.  The cost is at
- * most one timerfd_settime per armed deadline, so at most about one per
- * FAR_DEADLINE_SEC, against ~190 ns saved on every wait.  Nearer deadlines
- * keep epoll_wait's own timeout.  Both clocks share CLOCK_MONOTONIC's
- * timeline (the coarse clock is its value at the last tick).
+ * most one timerfd_settime per armed deadline, against ~95 ns saved on
+ * every wait.  That pays only when several waits share a deadline, so the
+ * timerfd is armed only after a wait that ended with an I/O report: a
+ * loop that sleeps from timer to timer (an idle server's periodic tick)
+ * keeps one plain epoll_wait per tick and never creates the timerfd.
+ * Nearer deadlines keep epoll_wait's own timeout.  Both clocks share
+ * CLOCK_MONOTONIC's timeline (the coarse clock is its value at the last
+ * tick).
  */
 #define FAR_DEADLINE_SEC 1
 #define TFD_DATA UINT64_MAX   /* never a real report: fd bits all ones */
@@ -257,9 +263,10 @@ wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 	    event__next_expiry(base, &when)) {
 		if (op->tfd_state == TFD_ARMED && !evutil_timercmp(&when, &op->tfd_when, <))
 			return -1; /* it wakes us in time, perhaps early */
-		if (tfd_arm(op, &when) == 0)
+		if (op->busy && tfd_arm(op, &when) == 0)
 			return -1;
-	} else if (op->tfd_state == TFD_FIRED) {
+	}
+	if (op->tfd_state == TFD_FIRED) {
 		if (tfd_set(op, NULL) < 0)
 			op->tfd_state = TFD_OFF; /* still readable: stop using it */
 		else
@@ -302,10 +309,12 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 		event_warn("epoll_wait(%d)", op->epfd);
 		return -1;
 	}
+	op->busy = n > 0;
 	for (int i = 0; i < n; i++) {
 		uint64_t data = op->events[i].data.u64;
 		if (__builtin_expect(data == TFD_DATA, 0)) {
 			op->tfd_state = TFD_FIRED; /* the loop's timer pass follows */
+			op->busy = n > 1;
 			continue;
 		}
 		evmap__io_ready(base, (int)(uint32_t)data, from_epoll(op->events[i].events),

@@ -1,13 +1,17 @@
 /*
  * test-timer-far.c: timers whose deadline is a second or more away.
  *
- * The epoll backend blocks with -1 and lets a timerfd hold such a deadline
- * (EXP-024).  What must still hold, under every backend: a deadline that
- * moves earlier while the loop waits is met; a timer that was deleted may
- * wake the loop early but nothing fires early and the loop does not spin;
- * after fork() and event_reinit() the child's far timers fire.  Each test
- * waits about a second, so this file is kept apart from test-timer.c.
+ * While the loop is busy, the epoll backend blocks with -1 and lets a
+ * timerfd hold such a deadline (EXP-024).  What must still hold, under
+ * every backend: a deadline that moves earlier while the loop waits is
+ * met; a timer that was deleted may wake the loop early but nothing fires
+ * early and the loop does not spin; after fork() and event_reinit() the
+ * child's far timers fire.  And an idle loop that only sleeps from timer
+ * to timer does not pay for a timerfd at all.  Each test waits about a
+ * second, so this file is kept apart from test-timer.c.
  */
+#include <dirent.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,8 +25,14 @@ static double t_start;
 static double fired_ms[4];
 static int n_fired[4];
 static struct event *timers[4];
+static int sock[2];         /* the busy-making socketpair */
+static int rewrites;        /* bytes busy_cb still writes back */
+static int swap_at;         /* busy_cb call that swaps timers (0: none) */
+static int busy_calls;
 static const struct timeval *later_tv;
 static int later_idx;
+static int timerfds_at_fire = -1; /* count_timerfds() in the last timer_cb */
+static int count_timerfds(void);
 
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -30,15 +40,27 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	int i = (int)(intptr_t)arg;
 	fired_ms[i] = tu_now_ms() - t_start;
 	n_fired[i]++;
+	timerfds_at_fire = count_timerfds();
 	event_base_loopbreak(event_get_base(timers[i]));
 }
 
-/* Readable at once: swaps timer 0 for timer later_idx (later_tv away). */
+/*
+ * A persistent read on sock[0]: each byte keeps the loop busy for one
+ * wait (an I/O report), and `rewrites` more bytes keep it busy longer.  On
+ * call `swap_at` it adds timer later_idx (later_tv away); for index 1 it
+ * replaces timer 0, for index 2 it joins it.
+ */
 static void
-swap_cb(evutil_socket_t fd, short what, void *arg)
+busy_cb(evutil_socket_t fd, short what, void *arg)
 {
 	tu_drain(fd);
-	if (later_idx != 0)
+	if (rewrites > 0) {
+		rewrites--;
+		tu_write1(sock[1]);
+	}
+	if (++busy_calls != swap_at)
+		return;
+	if (later_idx == 1)
 		event_del(timers[0]);
 	cr_assert_eq(event_add(timers[later_idx], later_tv), 0);
 }
@@ -52,53 +74,67 @@ thread_cpu_ms(void)
 }
 
 /*
- * Timer 0 is due at first_ms (far), and a readable socket runs swap_cb in
- * the first iteration, which adds timer later_idx at then_ms (and deletes
- * timer 0 unless later_idx is 0).  Returns the thread CPU time the
- * dispatch used.
+ * Timer 0 is due at first_ms (far).  The socket keeps the loop busy for
+ * two waits, so that the second arms whatever holds timer 0's deadline;
+ * the callback of that second wait adds timer idx at then_ms (see
+ * busy_cb).  Returns the thread CPU time the dispatch used.
  */
 static double
 run_swap(const char *method, long first_ms, int idx, long then_ms)
 {
 	struct event_base *base = tu_base_new(method, 0);
 	struct timeval first = tu_tv_ms(first_ms), then = tu_tv_ms(then_ms);
-	int p[2];
 
-	tu_socketpair(p);
+	tu_socketpair(sock);
 	for (int i = 0; i < 4; i++)
 		timers[i] = evtimer_new(base, timer_cb, (void *)(intptr_t)i);
-	struct event *r = event_new(base, p[0], EV_READ, swap_cb, NULL);
+	struct event *r = event_new(base, sock[0], EV_READ | EV_PERSIST, busy_cb, NULL);
 	later_tv = &then;
 	later_idx = idx;
+	rewrites = 1;
+	swap_at = 2;
 	t_start = tu_now_ms();
 	cr_assert_eq(evtimer_add(timers[0], &first), 0);
 	cr_assert_eq(event_add(r, NULL), 0);
-	tu_write1(p[1]);
+	tu_write1(sock[1]);
 	double cpu0 = thread_cpu_ms();
 	cr_assert_eq(event_base_dispatch(base), 0);
 	double cpu = thread_cpu_ms() - cpu0;
+	cr_assert_eq(busy_calls, 2);
 	event_free(r);
 	for (int i = 0; i < 4; i++)
 		event_free(timers[i]);
-	close(p[0]);
-	close(p[1]);
+	close(sock[0]);
+	close(sock[1]);
 	tu_base_free(base);
 	return cpu;
 }
 
 /* Fails if the timerfd is not re-armed when the deadline moves earlier:
- * the loop would sleep until timer 0's 3 s. */
+ * the loop would sleep until the 3 s deadline it holds. */
 TU_BACKEND_TEST(timer_far, deadline_moved_earlier_is_met, .timeout = 20)
 {
 	run_swap(method, 3000, 1, 1100);
 	cr_assert_eq(n_fired[1], 1);
-	cr_assert_eq(n_fired[0], 0, "timer 0 (3 s) fired before timer 1 (1.1 s)");
+	cr_assert_eq(n_fired[0], 0, "timer 0 (deleted) fired");
 	cr_assert(fired_ms[1] >= 1100 - 8 && fired_ms[1] <= 1100 + 400,
 	    "1.1 s timer fired at %.0f ms", fired_ms[1]);
 }
 
-/* Timer 0 (1.1 s) is deleted for timer 1 (1.5 s): the loop may wake at
- * 1.1 s, must not run anything then, and must not spin in the 0.4 s
+/* A near timer added while a far deadline is held: the wait must use its
+ * timeout again. */
+TU_BACKEND_TEST(timer_far, near_timer_while_far_deadline_held, .timeout = 20)
+{
+	double cpu = run_swap(method, 3000, 2, 60);
+	cr_assert_eq(n_fired[2], 1);
+	cr_assert_eq(n_fired[0], 0);
+	cr_assert(fired_ms[2] >= 60 - 8 && fired_ms[2] <= 60 + 400,
+	    "60 ms timer fired at %.0f ms", fired_ms[2]);
+	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU", cpu);
+}
+
+/* Timer 0 (1.1 s, held) is deleted for timer 1 (1.5 s): the loop may wake
+ * at 1.1 s, must not run anything then, and must not spin in the 0.4 s
  * that follow (a timerfd left readable would make every wait return at
  * once). */
 TU_BACKEND_TEST(timer_far, deleted_deadline_wakes_early_without_spinning, .timeout = 20)
@@ -111,8 +147,7 @@ TU_BACKEND_TEST(timer_far, deleted_deadline_wakes_early_without_spinning, .timeo
 	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU in a 1.5 s wait", cpu);
 }
 
-/* The same with a later deadline that is itself far (re-armed, not
- * disarmed, after the early wake). */
+/* The same with a later deadline that is itself far after the early wake. */
 TU_BACKEND_TEST(timer_far, deleted_deadline_then_far_again, .timeout = 20)
 {
 	double cpu = run_swap(method, 1100, 1, 2300);
@@ -123,19 +158,72 @@ TU_BACKEND_TEST(timer_far, deleted_deadline_then_far_again, .timeout = 20)
 	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU in a 2.3 s wait", cpu);
 }
 
-/* The parent armed its far deadline before fork(); the child's loop must
- * meet its own (it has a new epoll instance, and needs a timerfd in it),
- * and the parent's timer must still fire at its time. */
+/* Timerfds among this process's descriptors. */
+static int
+count_timerfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char path[300], target[128];
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t len = readlink(path, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += strstr(target, "timerfd") != NULL;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* A loop with nothing but a far timer sleeps with epoll_wait's own
+ * timeout: a timerfd would cost it one more syscall per timer. */
+Test(timer_far, idle_loop_uses_no_timerfd, .timeout = 20)
+{
+	struct event_base *base = tu_base_new("epoll", 0);
+	struct timeval tv = tu_tv_ms(1050);
+
+	timers[0] = evtimer_new(base, timer_cb, (void *)0);
+	t_start = tu_now_ms();
+	cr_assert_eq(evtimer_add(timers[0], &tv), 0);
+	cr_assert_eq(event_base_dispatch(base), 0);
+	cr_assert_eq(n_fired[0], 1);
+	cr_assert_eq(count_timerfds(), 0, "an idle loop created a timerfd");
+	event_free(timers[0]);
+	tu_base_free(base);
+}
+
+/* The busy path does use one (else the tests above prove nothing about
+ * it), and event_base_free closes it. */
+Test(timer_far, busy_loop_holds_far_deadline_in_a_timerfd, .timeout = 20)
+{
+	run_swap("epoll", 1100, 2, 1200);
+	cr_assert_eq(n_fired[0], 1);
+	cr_assert_eq(timerfds_at_fire, 1, "the busy loop held no timerfd");
+	cr_assert_eq(count_timerfds(), 0, "the timerfd outlived its base");
+}
+
+/* The parent held its far deadline in a timerfd before fork(); the child
+ * (a new epoll instance after event_reinit) must meet its own, and the
+ * parent's timer must still fire at its time. */
 TU_BACKEND_TEST(timer_far, fork_child_meets_far_deadline, .timeout = 20)
 {
 	struct event_base *base = tu_base_new(method, 0);
 	struct timeval parent_tv = tu_tv_ms(1400), child_tv = tu_tv_ms(1000);
 
+	tu_socketpair(sock);
 	timers[0] = evtimer_new(base, timer_cb, (void *)0);
+	struct event *r = event_new(base, sock[0], EV_READ | EV_PERSIST, busy_cb, NULL);
 	t_start = tu_now_ms();
 	cr_assert_eq(evtimer_add(timers[0], &parent_tv), 0);
-	/* One non-blocking pass arms whatever holds the parent's deadline. */
-	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	cr_assert_eq(event_add(r, NULL), 0);
+	rewrites = 1;
+	tu_write1(sock[1]);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -145,6 +233,8 @@ TU_BACKEND_TEST(timer_far, fork_child_meets_far_deadline, .timeout = 20)
 		t_start = tu_now_ms();
 		if (evtimer_add(timers[0], &child_tv) != 0)
 			_exit(2);
+		rewrites = 1;
+		tu_write1(sock[1]);
 		struct timeval limit = tu_tv_ms(5000);
 		event_base_loopexit(base, &limit);
 		event_base_dispatch(base);
@@ -159,6 +249,9 @@ TU_BACKEND_TEST(timer_far, fork_child_meets_far_deadline, .timeout = 20)
 	cr_assert_eq(n_fired[0], 1);
 	cr_assert(fired_ms[0] >= 1400 - 8 && fired_ms[0] <= 1400 + 400,
 	    "parent's 1.4 s timer fired at %.0f ms", fired_ms[0]);
+	event_free(r);
 	event_free(timers[0]);
+	close(sock[0]);
+	close(sock[1]);
 	tu_base_free(base);
 }
