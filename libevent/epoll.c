@@ -254,9 +254,10 @@ tfd_arm(struct epollop *op, const struct timeval *when)
 	return 0;
 }
 
-/* The epoll_wait timeout for a wait of at most tv (NULL: forever). */
-static int
-wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
+/* wait_msec's part for far deadlines and a timerfd in use; out of line,
+ * so that a wait without timers (ring, ping-pong) pays one test. */
+static __attribute__((noinline)) int
+far_wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 {
 	struct timeval when;
 	if (tv && tv->tv_sec >= FAR_DEADLINE_SEC && op->tfd_state != TFD_OFF &&
@@ -277,6 +278,16 @@ wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 		op->tfd = -1;
 	}
 	return timeout_msec(tv);
+}
+
+/* The epoll_wait timeout for a wait of at most tv (NULL: forever). */
+static inline int
+wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
+{
+	if (__builtin_expect(op->tfd_state == TFD_IDLE &&
+	    (!tv || tv->tv_sec < FAR_DEADLINE_SEC), 1))
+		return timeout_msec(tv);
+	return far_wait_msec(base, op, tv);
 }
 
 static short
