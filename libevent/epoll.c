@@ -290,6 +290,14 @@ wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 	return far_wait_msec(base, op, tv);
 }
 
+/* eventop.holds_deadline: the armed timerfd wakes the loop by `when`. */
+static int
+epoll_holds_deadline(struct event_base *base, const struct timeval *when)
+{
+	const struct epollop *op = base->evbase;
+	return op->tfd_state == TFD_ARMED && !evutil_timercmp(when, &op->tfd_when, <);
+}
+
 static short
 from_epoll(uint32_t e)
 {
@@ -321,6 +329,19 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 		return -1;
 	}
 	op->busy = n > 0;
+	if (n == 1) {
+		/* One report: its callback may run at once (EXP-026), and may
+		 * then change anything, this backend included: return. */
+		uint64_t data = op->events[0].data.u64;
+		if (__builtin_expect(data == TFD_DATA, 0)) {
+			op->tfd_state = TFD_FIRED;
+			op->busy = 0;
+		} else {
+			evmap__io_ready_lone(base, (int)(uint32_t)data,
+			    from_epoll(op->events[0].events), (uint32_t)(data >> 32));
+		}
+		return 0;
+	}
 	for (int i = 0; i < n; i++) {
 		uint64_t data = op->events[i].data.u64;
 		if (__builtin_expect(data == TFD_DATA, 0)) {
@@ -363,6 +384,7 @@ const struct eventop epollops = {
 	.apply = epoll_apply,
 	.dispatch = epoll_dispatch,
 	.dealloc = epoll_dealloc,
+	.holds_deadline = epoll_holds_deadline,
 	.need_reinit = 1,
 	.features = EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE,
 };

@@ -12,6 +12,7 @@
 #ifndef EVENT_INTERNAL_H_INCLUDED_
 #define EVENT_INTERNAL_H_INCLUDED_
 
+#include <limits.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 #include <signal.h>
@@ -85,6 +86,10 @@ struct eventop {
 	 * 0 on success (also on EINTR), -1 on failure. */
 	int (*dispatch)(struct event_base *, struct timeval *tv);
 	void (*dealloc)(struct event_base *);
+	/* Optional: nonzero if a timer of the backend's own is set to report
+	 * (as a wakeup, before any expired-timer pass can find something) no
+	 * later than monotonic time `when`, and has not reported yet. */
+	int (*holds_deadline)(struct event_base *, const struct timeval *when);
 	int need_reinit; /* kernel state does not survive fork */
 	int features;    /* EV_FEATURE_* */
 };
@@ -142,6 +147,8 @@ struct event_base {
 	struct timeval tv_cache;    /* cached monotonic time (0: none) */
 	int event_gotterm, event_break, event_continue;
 	int running_loop;
+	int ran_direct;             /* priority + 1 of the callback the report
+	                             * loop ran at once (EXP-026), else 0 */
 	/* -- third line -- */
 	int current_event_waiters;
 	int n_deferreds_queued;
@@ -292,26 +299,93 @@ evmap__event_result(const struct event *ev, short events)
 	return res;
 }
 
+/* The fd's entry for a kernel report, or NULL when the report is stale
+ * (a registration we no longer own) or out of range. */
+static inline struct evmap_io *
+evmap__io_reported(struct event_base *base, int fd, uint32_t gen)
+{
+	if (__builtin_expect(fd < 0 || fd >= base->io.nentries, 0))
+		return NULL;
+	struct evmap_io *io = &base->io.entries[fd];
+	if (gen != UINT32_MAX) {
+		if (gen != io->gen)
+			return NULL; /* report of a registration we no longer own */
+		if (io->kstate == EVMAP_K_ARMED && (io->kmask & EVMAP_ONESHOT))
+			io->kstate = EVMAP_K_DISARMED; /* the kernel disarmed it */
+	}
+	return io;
+}
+
 /* evmap__io_active, inline for the backends' report loops (EXP-016):
  * the backend's loop, the fd lookup and the activation in one body. */
 static inline void
 evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
 {
-	if (__builtin_expect(fd < 0 || fd >= base->io.nentries, 0))
+	struct evmap_io *io = evmap__io_reported(base, fd, gen);
+	if (!io)
 		return;
-	struct evmap_io *io = &base->io.entries[fd];
-	if (gen != UINT32_MAX) {
-		if (gen != io->gen)
-			return; /* report of a registration we no longer own */
-		if (io->kstate == EVMAP_K_ARMED && (io->kmask & EVMAP_ONESHOT))
-			io->kstate = EVMAP_K_DISARMED; /* the kernel disarmed it */
-	}
 	struct event *ev;
 	LIST_FOREACH(ev, &io->events, ev_.ev_io.ev_io_next) {
 		short res = evmap__event_result(ev, events);
 		if (res)
 			event__activate_ready(base, ev, res);
 	}
+}
+
+/* ---- running a lone ready callback at once (EXP-026) ----
+ *
+ * When a wait reports one fd, that fd has one event, and the loop has
+ * nothing else to do in this iteration (no callback queued, no timer
+ * expired, no dispatch limits), queueing the event and running the queue
+ * would run exactly this callback first.  So the report loop runs it at
+ * once, and event_base_loop then finishes the iteration as the queue
+ * would have (the rest of that priority's queue, no timer pass: nothing
+ * had expired when the callback started).  Threads, signals, finalizers
+ * and internal events keep the queue. */
+void event__run_direct(struct event_base *base, struct event *ev, short res);
+static inline int event__gettime(struct event_base *base, struct timeval *tp);
+static inline int event__deadline_held(struct event_base *base);
+
+static inline int
+event__may_run_direct(struct event_base *base, const struct event *ev)
+{
+	if (base->n_queued_callbacks || base->th_notify_fn ||
+	    (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING |
+	    EVLIST_INTERNAL)) ||
+	    (ev->ev_closure != EV_CLOSURE_EVENT && ev->ev_closure != EV_CLOSURE_EVENT_PERSIST) ||
+	    base->max_dispatch_time.tv_sec >= 0 || base->max_dispatch_callbacks != INT_MAX)
+		return 0;
+	if (base->timeheap.n && !event__deadline_held(base)) {
+		/* The same reading the timer pass after the wait would take. */
+		struct timeval now, first = base->timeheap.p[0]->ev_timeout;
+		first.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+		if (event__gettime(base, &now) < 0 || !evutil_timercmp(&first, &now, >))
+			return 0;
+	}
+	return 1;
+}
+
+/* evmap__io_ready for a wait that reported this fd alone.  The callback
+ * it may run can change anything, the backend included: the caller must
+ * not touch its own state afterwards. */
+static inline void
+evmap__io_ready_lone(struct event_base *base, int fd, short events, uint32_t gen)
+{
+	struct evmap_io *io = evmap__io_reported(base, fd, gen);
+	if (!io)
+		return;
+	struct event *ev = LIST_FIRST(&io->events);
+	if (io->nevents != 1 || !ev) {
+		evmap__io_ready(base, fd, events, UINT32_MAX);
+		return;
+	}
+	short res = evmap__event_result(ev, events);
+	if (!res)
+		return;
+	if (event__may_run_direct(base, ev))
+		event__run_direct(base, ev, res);
+	else
+		event__activate_ready(base, ev, res);
 }
 
 /* ---- event_base.c ---- */
@@ -367,7 +441,27 @@ void event__timer_remove(struct event_base *base, struct event *ev);
 int event__timeout_next(struct event_base *base, struct timeval **tv_p);
 /* The earliest monotonic expiry on the heap, untagged, in *when: 1, or 0
  * when no timer is pending. */
-int event__next_expiry(struct event_base *base, struct timeval *when);
+static inline int
+event__next_expiry(const struct event_base *base, struct timeval *when)
+{
+	const struct event *ev = min_heap_top_(&base->timeheap);
+	if (!ev)
+		return 0;
+	*when = ev->ev_timeout;
+	when->tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
+	return 1;
+}
+/* Does the backend's own timer wake the loop no later than the earliest
+ * expiry (see eventop.holds_deadline)?  Then the loop neither computes a
+ * timeout nor looks for expired timers: none can be due before that timer
+ * reports (EXP-027). */
+static inline int
+event__deadline_held(struct event_base *base)
+{
+	struct timeval when;
+	return base->evsel->holds_deadline && event__next_expiry(base, &when) &&
+	    base->evsel->holds_deadline(base, &when);
+}
 /* Activates every expired timer. */
 void event__timeout_process(struct event_base *base);
 /* Wall-clock expiry of a monotonic (possibly tagged) expiry. */

@@ -126,6 +126,32 @@ wake_del_waiters(struct event_base *base)
 	evthread__cond_signal(base->current_event_cond, 1);
 }
 
+/* Runs a plain or persistent event's callback: re-arms a persistent
+ * event's timeout first, releases the lock around the call. */
+static inline void
+call_event(struct event_base *base, struct event *ev)
+{
+	if (ev->ev_closure == EV_CLOSURE_EVENT_PERSIST && evutil_timerisset(&ev->ev_io_timeout))
+		persist_rearm(base, ev);
+	event_callback_fn cb = ev->ev_callback;
+	evutil_socket_t fd = ev->ev_fd;
+	short res = ev->ev_res;
+	void *arg = ev->ev_arg;
+	EVBASE_RELEASE_LOCK(base);
+	cb(fd, res, arg);
+}
+
+/* After any callback: the lock back, and event_del()s from other threads
+ * that waited for it released. */
+static inline void
+end_callback(struct event_base *base)
+{
+	EVBASE_ACQUIRE_LOCK(base);
+	base->current_event = NULL;
+	if (__builtin_expect(base->current_event_waiters, 0))
+		wake_del_waiters(base);
+}
+
 /* Takes evcb off its queue (deleting a non-persistent event) and runs it.
  * Called and returns with the lock held; releases it around the call. */
 static inline void
@@ -148,21 +174,35 @@ run_callback(struct event_base *base, struct event_callback *evcb)
 		EVBASE_RELEASE_LOCK(base);
 		cb(evcb, evcb->evcb_arg);
 	} else if (closure <= EV_CLOSURE_EVENT_PERSIST && closure != EV_CLOSURE_EVENT_SIGNAL) {
-		if (closure == EV_CLOSURE_EVENT_PERSIST && evutil_timerisset(&ev->ev_io_timeout))
-			persist_rearm(base, ev);
-		event_callback_fn cb = ev->ev_callback;
-		evutil_socket_t fd = ev->ev_fd;
-		short res = ev->ev_res;
-		void *arg = ev->ev_arg;
-		EVBASE_RELEASE_LOCK(base);
-		cb(fd, res, arg);
+		call_event(base, ev);
 	} else {
 		run_rare_closure(base, evcb);
 	}
-	EVBASE_ACQUIRE_LOCK(base);
-	base->current_event = NULL;
-	if (__builtin_expect(base->current_event_waiters, 0))
-		wake_del_waiters(base);
+	end_callback(base);
+}
+
+/* See event__may_run_direct (event-internal.h): what run_callback would
+ * do for ev if it had been queued alone, without the queue.  The loop
+ * learns of it from ran_direct. */
+void
+event__run_direct(struct event_base *base, struct event *ev, short res)
+{
+	int pri = ev->ev_pri;
+	ev->ev_res = res;
+	/* For a moment it was the one active event (EVENT_BASE_COUNT_ACTIVE
+	 * counts none else: nothing is queued). */
+	if (base->event_count_active_max < 1)
+		base->event_count_active_max = 1;
+	base->ran_direct = pri + 1;
+	base->event_running_priority = pri; /* more urgent activations set
+	                                     * event_continue, as in the queue */
+	if (ev->ev_closure == EV_CLOSURE_EVENT)
+		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+	base->current_event = event_to_event_callback(ev);
+	base->current_event_waiters = 0;
+	call_event(base, ev);
+	end_callback(base);
+	base->event_running_priority = -1;
 }
 
 /* Has the dispatch-interval limit been reached? */
@@ -257,6 +297,22 @@ process_active(struct event_base *base)
 	return c;
 }
 
+/* The rest of an iteration whose callback ran at once from the report
+ * loop, as process_active would have continued after it: the callbacks
+ * queued meanwhile at its priority, unless it asked for a break or more
+ * urgent work arrived.  (process_active's count would be nonzero either
+ * way, which is all EVLOOP_ONCE asks.) */
+static void
+finish_direct(struct event_base *base, int pri)
+{
+	struct evcallback_list *q = &base->activequeues[pri];
+	if (base->event_break || base->event_continue || TAILQ_EMPTY(q))
+		return;
+	base->event_running_priority = pri;
+	process_queue(base, q, 0, NULL);
+	base->event_running_priority = -1;
+}
+
 /* Before a wait that is not simply "I/O only, forever": moves the
  * next-iteration callbacks onto the active queues and computes how long
  * the backend may block (*tv_p, NULL for ever).  -1 on failure. */
@@ -268,6 +324,8 @@ prepare_wait(struct event_base *base, int flags, struct timeval *tv,
 	if (N_ACTIVE_CALLBACKS(base) || (flags & EVLOOP_NONBLOCK) ||
 	    !TAILQ_EMPTY(&base->active_later_queue))
 		evutil_timerclear(tv);
+	else if (event__deadline_held(base))
+		*tv_p = NULL; /* the backend's timer wakes us: no clock read */
 	else if (event__timeout_next(base, tv_p) < 0)
 		return -1;
 	struct event_callback *evcb;
@@ -296,7 +354,10 @@ wait_once(struct event_base *base, int flags)
 		 * as with a direct epoll_ctl failure in libevent. */
 	}
 	int r = base->evsel->dispatch(base, tv_p);
-	event__update_time_cache(base);
+	/* After a callback ran at once, the time it saw stays this
+	 * iteration's, as the queue would have kept it. */
+	if (!base->ran_direct)
+		event__update_time_cache(base);
 	return r;
 }
 
@@ -348,14 +409,24 @@ event_base_loop(struct event_base *base, int flags)
 			retval = -1;
 			break;
 		}
-		if (base->timeheap.n)
-			event__timeout_process(base);
-		if (N_ACTIVE_CALLBACKS(base)) {
-			int n = process_active(base);
-			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
+		if (base->ran_direct) {
+			/* No timer pass: none had expired when the callback
+			 * started, and the queue would have run it first. */
+			int pri = base->ran_direct - 1;
+			base->ran_direct = 0;
+			finish_direct(base, pri);
+			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0)
 				break;
-		} else if (flags & EVLOOP_NONBLOCK) {
-			break;
+		} else {
+			if (base->timeheap.n && !event__deadline_held(base))
+				event__timeout_process(base);
+			if (N_ACTIVE_CALLBACKS(base)) {
+				int n = process_active(base);
+				if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
+					break;
+			} else if (flags & EVLOOP_NONBLOCK) {
+				break;
+			}
 		}
 		if (__builtin_expect(event_debug_mode_on_, 0))
 			event_base_assert_ok_nolock_(base);

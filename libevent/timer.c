@@ -395,17 +395,6 @@ event__timeout_next(struct event_base *base, struct timeval **tv_p)
 	return 0;
 }
 
-int
-event__next_expiry(struct event_base *base, struct timeval *when)
-{
-	struct event *ev = min_heap_top_(&base->timeheap);
-	if (!ev)
-		return 0;
-	*when = ev->ev_timeout;
-	when->tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
-	return 1;
-}
-
 /* Ends ev's timer and activates it for EV_TIMEOUT.  A persistent event
  * keeps its I/O interest; its closure schedules the next timeout. */
 static void
