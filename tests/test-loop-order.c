@@ -115,16 +115,22 @@ teardown(struct event *r)
 	tu_base_free(the_base);
 }
 
+/* One event_base_loop call; the callbacks run so far must spell want. */
+static void
+loop_expect(int flags, const char *want)
+{
+	cr_assert_eq(event_base_loop(the_base, flags), 0);
+	cr_assert_str_eq(order, want);
+}
+
 /* The queue runs the expiry pass before the callbacks: a timer that a
  * callback adds with a zero timeout runs in the next EVLOOP_ONCE call,
  * not in this one (an expiry pass after a lone callback would run it). */
 TU_BACKEND_TEST(loop_order, zero_timer_added_by_io_callback_runs_next_call, .timeout = 10)
 {
 	struct event *r = setup(method, ADD_ZERO_TIMER, 1);
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_str_eq(order, "R");
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_str_eq(order, "RT");
+	loop_expect(EVLOOP_ONCE, "R");
+	loop_expect(EVLOOP_ONCE, "RT");
 	teardown(r);
 }
 
@@ -135,9 +141,7 @@ TU_BACKEND_TEST(loop_order, expired_urgent_timer_runs_before_io, .timeout = 10)
 	struct event *r = setup(method, NOTHING, 0);
 	struct timeval zero = { 0, 0 };
 	cr_assert_eq(evtimer_add(ev_timer, &zero), 0);
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_NONBLOCK), 0);
-	cr_assert_str_eq(order, "TR");
+	loop_expect(EVLOOP_ONCE, "TR");
 	teardown(r);
 }
 
@@ -147,10 +151,8 @@ TU_BACKEND_TEST(loop_order, expired_urgent_timer_runs_before_io, .timeout = 10)
 TU_BACKEND_TEST(loop_order, same_priority_activation_runs_in_the_same_pass, .timeout = 10)
 {
 	struct event *r = setup(method, ACTIVATE_A_AND_WAKE_R0, 1);
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_str_eq(order, "RA");
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_str_eq(order, "RA0");
+	loop_expect(EVLOOP_ONCE, "RA");
+	loop_expect(EVLOOP_ONCE, "RA0");
 	teardown(r);
 }
 
@@ -163,8 +165,7 @@ TU_BACKEND_TEST(loop_order, loopbreak_leaves_the_rest_queued, .timeout = 10)
 	cr_assert(event_base_got_break(the_base));
 	cr_assert_str_eq(order, "R");
 	cr_assert(event_pending(ev_a, EV_TIMEOUT, NULL), "a is no longer queued");
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_NONBLOCK), 0);
-	cr_assert_str_eq(order, "RA");
+	loop_expect(EVLOOP_NONBLOCK, "RA");
 	teardown(r);
 }
 
@@ -187,8 +188,7 @@ TU_BACKEND_TEST(loop_order, lone_io_callback_counts_as_active, .timeout = 10)
 	struct event *s = event_new(the_base, p[0], EV_READ | EV_PERSIST, self_cb, NULL);
 	cr_assert_eq(event_add(s, NULL), 0);
 	tu_write1(p[1]);
-	cr_assert_eq(event_base_loop(the_base, EVLOOP_ONCE), 0);
-	cr_assert_str_eq(order, "S");
+	loop_expect(EVLOOP_ONCE, "S");
 	cr_assert_eq(running_seen, s);
 	cr_assert_eq(event_base_get_max_events(the_base, EVENT_BASE_COUNT_ACTIVE, 0), 1);
 	cr_assert_eq(event_base_get_num_events(the_base, EVENT_BASE_COUNT_ACTIVE), 0);

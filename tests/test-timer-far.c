@@ -110,52 +110,45 @@ run_swap(const char *method, long first_ms, int idx, long then_ms)
 	return cpu;
 }
 
+/* After run_swap: timer idx fired once, near want_ms, and timer 0 never;
+ * the dispatch did not spin (a timerfd left readable, or a deadline
+ * nobody expires, makes every wait return at once). */
+static void
+assert_swapped(int idx, long want_ms, double cpu)
+{
+	cr_assert_eq(n_fired[idx], 1, "timer %d fired %d times", idx, n_fired[idx]);
+	cr_assert_eq(n_fired[0], 0, "timer 0 fired");
+	cr_assert(fired_ms[idx] >= want_ms - 8 && fired_ms[idx] <= want_ms + 400,
+	    "the %ld ms timer fired at %.0f ms", want_ms, fired_ms[idx]);
+	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU", cpu);
+}
+
 /* Fails if the timerfd is not re-armed when the deadline moves earlier:
  * the loop would sleep until the 3 s deadline it holds. */
 TU_BACKEND_TEST(timer_far, deadline_moved_earlier_is_met, .timeout = 20)
 {
-	run_swap(method, 3000, 1, 1100);
-	cr_assert_eq(n_fired[1], 1);
-	cr_assert_eq(n_fired[0], 0, "timer 0 (deleted) fired");
-	cr_assert(fired_ms[1] >= 1100 - 8 && fired_ms[1] <= 1100 + 400,
-	    "1.1 s timer fired at %.0f ms", fired_ms[1]);
+	assert_swapped(1, 1100, run_swap(method, 3000, 1, 1100));
 }
 
 /* A near timer added while a far deadline is held: the wait must use its
  * timeout again. */
 TU_BACKEND_TEST(timer_far, near_timer_while_far_deadline_held, .timeout = 20)
 {
-	double cpu = run_swap(method, 3000, 2, 60);
-	cr_assert_eq(n_fired[2], 1);
-	cr_assert_eq(n_fired[0], 0);
-	cr_assert(fired_ms[2] >= 60 - 8 && fired_ms[2] <= 60 + 400,
-	    "60 ms timer fired at %.0f ms", fired_ms[2]);
-	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU", cpu);
+	assert_swapped(2, 60, run_swap(method, 3000, 2, 60));
 }
 
 /* Timer 0 (1.1 s, held) is deleted for timer 1 (1.5 s): the loop may wake
  * at 1.1 s, must not run anything then, and must not spin in the 0.4 s
- * that follow (a timerfd left readable would make every wait return at
- * once). */
+ * that follow. */
 TU_BACKEND_TEST(timer_far, deleted_deadline_wakes_early_without_spinning, .timeout = 20)
 {
-	double cpu = run_swap(method, 1100, 1, 1500);
-	cr_assert_eq(n_fired[0], 0);
-	cr_assert_eq(n_fired[1], 1);
-	cr_assert(fired_ms[1] >= 1500 - 8 && fired_ms[1] <= 1500 + 400,
-	    "1.5 s timer fired at %.0f ms", fired_ms[1]);
-	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU in a 1.5 s wait", cpu);
+	assert_swapped(1, 1500, run_swap(method, 1100, 1, 1500));
 }
 
 /* The same with a later deadline that is itself far after the early wake. */
 TU_BACKEND_TEST(timer_far, deleted_deadline_then_far_again, .timeout = 20)
 {
-	double cpu = run_swap(method, 1100, 1, 2300);
-	cr_assert_eq(n_fired[0], 0);
-	cr_assert_eq(n_fired[1], 1);
-	cr_assert(fired_ms[1] >= 2300 - 8 && fired_ms[1] <= 2300 + 400,
-	    "2.3 s timer fired at %.0f ms", fired_ms[1]);
-	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU in a 2.3 s wait", cpu);
+	assert_swapped(1, 2300, run_swap(method, 1100, 1, 2300));
 }
 
 /* Timerfds among this process's descriptors. */
