@@ -284,8 +284,11 @@ far_wait_msec(struct event_base *base, struct epollop *op, const struct timeval 
 static inline int
 wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 {
-	if (__builtin_expect(op->tfd_state == TFD_IDLE &&
-	    (!tv || tv->tv_sec < FAR_DEADLINE_SEC), 1))
+	/* Outside far_wait_msec a timerfd that is OFF is closed, so only a
+	 * FIRED one needs work when there is no deadline (or the loop found
+	 * it held: EXP-030). */
+	if (__builtin_expect(!tv ? op->tfd_state != TFD_FIRED :
+	    op->tfd_state == TFD_IDLE && tv->tv_sec < FAR_DEADLINE_SEC, 1))
 		return timeout_msec(tv);
 	return far_wait_msec(base, op, tv);
 }

@@ -11,6 +11,7 @@
  * second, so this file is kept apart from test-timer.c.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,8 +61,10 @@ busy_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (++busy_calls != swap_at)
 		return;
-	if (later_idx == 1)
+	if (later_idx == 1 || later_idx == 3)
 		event_del(timers[0]);
+	if (later_idx == 3)
+		return; /* no timer left at all */
 	cr_assert_eq(event_add(timers[later_idx], later_tv), 0);
 }
 
@@ -149,6 +152,65 @@ TU_BACKEND_TEST(timer_far, deleted_deadline_wakes_early_without_spinning, .timeo
 TU_BACKEND_TEST(timer_far, deleted_deadline_then_far_again, .timeout = 20)
 {
 	assert_swapped(1, 2300, run_swap(method, 1100, 1, 2300));
+}
+
+static int stop_fd; /* late_writer's target */
+
+static void *
+late_writer(void *arg)
+{
+	tu_sleep_ms((long)(intptr_t)arg);
+	tu_write1(stop_fd);
+	return NULL;
+}
+
+static void
+break_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	event_base_loopbreak(arg);
+}
+
+/* The held deadline's timer is deleted and no timer is left: the early
+ * wake at 1.1 s leaves a readable timerfd that a wait without any
+ * deadline must clear too, or the loop spins until the other thread's
+ * byte ends it at 1.5 s. */
+TU_BACKEND_TEST(timer_far, deleted_last_deadline_does_not_spin, .timeout = 20)
+{
+	struct event_base *base = tu_base_new(method, 0);
+	struct timeval first = tu_tv_ms(1100);
+	int stop[2];
+	pthread_t writer;
+
+	tu_socketpair(sock);
+	tu_socketpair(stop);
+	timers[0] = evtimer_new(base, timer_cb, (void *)0);
+	struct event *r = event_new(base, sock[0], EV_READ | EV_PERSIST, busy_cb, NULL);
+	struct event *s = event_new(base, stop[0], EV_READ, break_cb, base);
+	later_idx = 3;
+	rewrites = 1;
+	swap_at = 2;
+	cr_assert_eq(evtimer_add(timers[0], &first), 0);
+	cr_assert_eq(event_add(r, NULL), 0);
+	cr_assert_eq(event_add(s, NULL), 0);
+	tu_write1(sock[1]);
+	stop_fd = stop[1]; /* late_writer ends the loop through stop */
+	cr_assert_eq(pthread_create(&writer, NULL, late_writer, (void *)(intptr_t)1500), 0);
+	double cpu0 = thread_cpu_ms();
+	cr_assert_eq(event_base_dispatch(base), 0);
+	double cpu = thread_cpu_ms() - cpu0;
+	pthread_join(writer, NULL);
+	cr_assert_eq(busy_calls, 2);
+	cr_assert_eq(n_fired[0], 0);
+	cr_assert_lt(cpu, 150, "the loop used %.0f ms of CPU in a 1.5 s wait", cpu);
+	event_free(r);
+	event_free(s);
+	event_free(timers[0]);
+	for (int i = 0; i < 2; i++) {
+		close(sock[i]);
+		close(stop[i]);
+	}
+	tu_base_free(base);
 }
 
 /* Timerfds among this process's descriptors. */
