@@ -225,8 +225,14 @@ void event_callback_activate_later_nolock_(struct event_base *, struct event_cal
 int event_callback_cancel_nolock_(struct event_base *, struct event_callback *, int even_if_finalizing);
 void event_queue_remove_active(struct event_base *, struct event_callback *);
 void event_queue_remove_active_later(struct event_base *, struct event_callback *);
-/* Wakes the loop if another thread runs it. */
-void event_base_notify_if_needed(struct event_base *base);
+/* Wakes the loop if another thread runs it: inline, since every add and
+ * activation asks, and without threads the answer is one test. */
+static inline void
+event_base_notify_if_needed(struct event_base *base)
+{
+	if (__builtin_expect(base->th_notify_fn != NULL, 0) && EVBASE_NEED_NOTIFY(base))
+		base->th_notify_fn(base);
+}
 
 /*
  * EVENT_BASE_COUNT_ADDED counts a callback while it sits in any of the

@@ -86,13 +86,6 @@ event__notify_free(struct event_base *base)
 	base->th_notify_fn = NULL;
 }
 
-void
-event_base_notify_if_needed(struct event_base *base)
-{
-	if (EVBASE_NEED_NOTIFY(base))
-		base->th_notify_fn(base);
-}
-
 int
 evthread_make_base_notifiable(struct event_base *base)
 {
