@@ -301,19 +301,17 @@ epoll_holds_deadline(struct event_base *base, const struct timeval *when)
 	return op->tfd_state == TFD_ARMED && !evutil_timercmp(when, &op->tfd_when, <);
 }
 
-static short
+/* EPOLLIN -> EV_READ, EPOLLOUT -> EV_WRITE, EPOLLRDHUP -> EV_CLOSED, and an
+ * error or hang-up makes both directions ready; without branches, since
+ * every report goes through here (the bit positions are asserted). */
+_Static_assert(EPOLLIN == 0x1 && EV_READ == 0x2 && EPOLLOUT == 0x4 && EV_WRITE == 0x4 &&
+    EPOLLRDHUP == 0x2000 && EV_CLOSED == 0x80, "from_epoll's bit arithmetic");
+static inline short
 from_epoll(uint32_t e)
 {
-	short what = 0;
-	if (e & (EPOLLHUP | EPOLLERR))
-		what = EV_READ | EV_WRITE;
-	if (e & EPOLLIN)
-		what |= EV_READ;
-	if (e & EPOLLOUT)
-		what |= EV_WRITE;
-	if (e & EPOLLRDHUP)
-		what |= EV_CLOSED;
-	return what;
+	uint32_t what = ((e & EPOLLIN) << 1) | (e & EPOLLOUT) | ((e & EPOLLRDHUP) >> 6);
+	what |= -(uint32_t)((e & (EPOLLERR | EPOLLHUP)) != 0) & (EV_READ | EV_WRITE);
+	return (short)what;
 }
 
 static int

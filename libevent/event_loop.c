@@ -25,8 +25,8 @@ event_base_has_events(struct event_base *base)
  * fired by I/O, it counts from now.  Never earlier than now.  Only called
  * for an event with a timeout; kept out of line so that the common
  * persistent event without one runs through straight code. */
-static __attribute__((noinline)) void
-persist_rearm(struct event_base *base, struct event *ev)
+__attribute__((noinline)) void
+event__persist_rearm(struct event_base *base, struct event *ev)
 {
 	struct timeval now, run_at, delay = ev->ev_io_timeout, tagged;
 	/* Stay on the same FIFO: the user's common timeout, or the automatic
@@ -119,37 +119,11 @@ run_rare_closure(struct event_base *base, struct event_callback *evcb)
 	}
 }
 
-static __attribute__((cold, noinline)) void
-wake_del_waiters(struct event_base *base)
+__attribute__((cold, noinline)) void
+event__wake_del_waiters(struct event_base *base)
 {
 	base->current_event_waiters = 0;
 	evthread__cond_signal(base->current_event_cond, 1);
-}
-
-/* Runs a plain or persistent event's callback: re-arms a persistent
- * event's timeout first, releases the lock around the call. */
-static inline void
-call_event(struct event_base *base, struct event *ev)
-{
-	if (ev->ev_closure == EV_CLOSURE_EVENT_PERSIST && evutil_timerisset(&ev->ev_io_timeout))
-		persist_rearm(base, ev);
-	event_callback_fn cb = ev->ev_callback;
-	evutil_socket_t fd = ev->ev_fd;
-	short res = ev->ev_res;
-	void *arg = ev->ev_arg;
-	EVBASE_RELEASE_LOCK(base);
-	cb(fd, res, arg);
-}
-
-/* After any callback: the lock back, and event_del()s from other threads
- * that waited for it released. */
-static inline void
-end_callback(struct event_base *base)
-{
-	EVBASE_ACQUIRE_LOCK(base);
-	base->current_event = NULL;
-	if (__builtin_expect(base->current_event_waiters, 0))
-		wake_del_waiters(base);
 }
 
 /* Takes evcb off its queue (deleting a non-persistent event) and runs it.
@@ -174,35 +148,11 @@ run_callback(struct event_base *base, struct event_callback *evcb)
 		EVBASE_RELEASE_LOCK(base);
 		cb(evcb, evcb->evcb_arg);
 	} else if (closure <= EV_CLOSURE_EVENT_PERSIST && closure != EV_CLOSURE_EVENT_SIGNAL) {
-		call_event(base, ev);
+		event__call_event(base, ev);
 	} else {
 		run_rare_closure(base, evcb);
 	}
-	end_callback(base);
-}
-
-/* See event__may_run_direct (event-internal.h): what run_callback would
- * do for ev if it had been queued alone, without the queue.  The loop
- * learns of it from ran_direct. */
-void
-event__run_direct(struct event_base *base, struct event *ev, short res)
-{
-	int pri = ev->ev_pri;
-	ev->ev_res = res;
-	/* For a moment it was the one active event (EVENT_BASE_COUNT_ACTIVE
-	 * counts none else: nothing is queued). */
-	if (base->event_count_active_max < 1)
-		base->event_count_active_max = 1;
-	base->ran_direct = pri + 1;
-	base->event_running_priority = pri; /* more urgent activations set
-	                                     * event_continue, as in the queue */
-	if (ev->ev_closure == EV_CLOSURE_EVENT)
-		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
-	base->current_event = event_to_event_callback(ev);
-	base->current_event_waiters = 0;
-	call_event(base, ev);
-	end_callback(base);
-	base->event_running_priority = -1;
+	event__end_callback(base);
 }
 
 /* Has the dispatch-interval limit been reached? */

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -582,6 +583,57 @@ TU_BACKEND_TEST(evmap, early_close, .timeout = 10)
 	}
 	event_free(c);
 	event_free(r);
+	tu_base_free(base);
+}
+
+/* A nonblocking socket of `type` connected to a loopback port that
+ * nobody serves.  TCP: the connect is refused, reported as error,
+ * hang-up and writable.  UDP: the datagram sent here comes back as an
+ * ICMP error, reported as EPOLLERR alone (no EPOLLIN). */
+static int
+refused_socket(int type)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int quiet = socket(AF_INET, type, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(quiet, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(quiet, (struct sockaddr *)&sin, &len), 0);
+	if (type == SOCK_DGRAM)
+		close(quiet); /* nobody on the port: ICMP port unreachable */
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
+	int r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	cr_assert(r == 0 || errno == EINPROGRESS || errno == ECONNREFUSED);
+	if (type == SOCK_DGRAM)
+		cr_assert_eq(send(fd, "x", 1, 0), 1);
+	else
+		close(quiet); /* bound, never listening: the SYN gets a reset */
+	return fd;
+}
+
+/* An error wakes read and write interest alike, as with stock libevent:
+ * a UDP socket whose peer port is closed must wake its read event (the
+ * kernel reports EPOLLERR alone; dropping it would leave the event asleep
+ * and a level-triggered report repeating), and a refused connect wakes a
+ * write event. */
+TU_BACKEND_TEST(evmap, error_wakes_read_and_write_interest, .timeout = 10)
+{
+	struct event_base *base = tu_base_new(method, 0);
+	int w = refused_socket(SOCK_STREAM), r = refused_socket(SOCK_DGRAM);
+	struct event *ew = event_new(base, w, EV_WRITE, count_cb, (void *)0);
+	struct event *er = event_new(base, r, EV_READ, count_cb, (void *)1);
+
+	cr_assert_eq(event_add(ew, NULL), 0);
+	cr_assert_eq(event_add(er, NULL), 0);
+	run_for(base, 200);
+	cr_assert_eq(n_cb[0], 1, "%s: a refused connect did not wake EV_WRITE", method);
+	cr_assert_eq(n_cb[1], 1, "%s: a UDP error did not wake EV_READ", method);
+	cr_assert(cb_what[0] & EV_WRITE, "what=%#x", cb_what[0]);
+	cr_assert(cb_what[1] & EV_READ, "what=%#x", cb_what[1]);
+	event_free(ew);
+	event_free(er);
+	close(w);
+	close(r);
 	tu_base_free(base);
 }
 
