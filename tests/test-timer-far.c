@@ -19,6 +19,7 @@
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "testutil.h"
 
@@ -210,6 +211,46 @@ TU_BACKEND_TEST(timer_far, deleted_last_deadline_does_not_spin, .timeout = 20)
 		close(sock[i]);
 		close(stop[i]);
 	}
+	tu_base_free(base);
+}
+
+static void *
+add_timer_1(void *arg)
+{
+	tu_sleep_ms(100);
+	cr_assert_eq(evtimer_add(timers[1], (const struct timeval *)arg), 0);
+	return NULL;
+}
+
+/* Another thread adds a timer due before the deadline the loop holds
+ * while it blocks: the add must wake the loop, which then holds the new,
+ * earlier deadline (else it sleeps until the 3 s one). */
+TU_BACKEND_TEST(timer_far, earlier_deadline_from_another_thread_is_met, .timeout = 20)
+{
+	cr_assert_eq(evthread_use_pthreads(), 0);
+	struct event_base *base = tu_base_new(method, 0);
+	struct timeval first = tu_tv_ms(3000), then = tu_tv_ms(1100);
+	pthread_t adder;
+
+	tu_socketpair(sock);
+	for (int i = 0; i < 2; i++)
+		timers[i] = evtimer_new(base, timer_cb, (void *)(intptr_t)i);
+	struct event *r = event_new(base, sock[0], EV_READ | EV_PERSIST, busy_cb, NULL);
+	rewrites = 1; /* two busy waits: the 3 s deadline is held from then */
+	t_start = tu_now_ms();
+	cr_assert_eq(evtimer_add(timers[0], &first), 0);
+	cr_assert_eq(event_add(r, NULL), 0);
+	tu_write1(sock[1]);
+	cr_assert_eq(pthread_create(&adder, NULL, add_timer_1, &then), 0);
+	cr_assert_eq(event_base_dispatch(base), 0);
+	pthread_join(adder, NULL);
+	cr_assert_eq(n_fired[0], 0, "the 3 s timer fired first");
+	assert_swapped(1, 1200, 0);
+	event_free(r);
+	for (int i = 0; i < 2; i++)
+		event_free(timers[i]);
+	close(sock[0]);
+	close(sock[1]);
 	tu_base_free(base);
 }
 
