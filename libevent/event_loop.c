@@ -255,8 +255,12 @@ process_active(struct event_base *base)
 static void
 finish_direct(struct event_base *base, int pri)
 {
+	/* The count first: it sits on the base's first line, the queue heads
+	 * in an array of their own that the common case need not touch. */
+	if (base->event_break || base->event_continue || !N_ACTIVE_CALLBACKS(base))
+		return;
 	struct evcallback_list *q = &base->activequeues[pri];
-	if (base->event_break || base->event_continue || TAILQ_EMPTY(q))
+	if (TAILQ_EMPTY(q))
 		return;
 	base->event_running_priority = pri;
 	process_queue(base, q, 0, NULL);
