@@ -309,6 +309,8 @@ _Static_assert(EPOLLIN == 0x1 && EV_READ == 0x2 && EPOLLOUT == 0x4 && EV_WRITE =
 static inline short
 from_epoll(uint32_t e)
 {
+	if (__builtin_expect(e == EPOLLIN, 1))
+		return EV_READ; /* the common report, without the arithmetic */
 	uint32_t what = ((e & EPOLLIN) << 1) | (e & EPOLLOUT) | ((e & EPOLLRDHUP) >> 6);
 	what |= -(uint32_t)((e & (EPOLLERR | EPOLLHUP)) != 0) & (EV_READ | EV_WRITE);
 	return (short)what;
