@@ -199,7 +199,10 @@ timeout_msec(const struct timeval *tv)
  * timerfd is armed only after a wait that ended with an I/O report: a
  * loop that sleeps from timer to timer (an idle server's periodic tick)
  * keeps one plain epoll_wait per tick and never creates the timerfd.
- * Nearer deadlines keep epoll_wait's own timeout.  Both clocks share
+ * Nearer deadlines keep epoll_wait's own timeout.  While the timerfd
+ * holds a deadline no later than the earliest expiry and has not
+ * reported, nothing can be due, so the loop (asking holds_deadline) skips
+ * its timeout computation and expiry pass (EXP-030).  Both clocks share
  * CLOCK_MONOTONIC's timeline (the coarse clock is its value at the last
  * tick).
  */
