@@ -348,7 +348,8 @@ evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
  * would have (the rest of that priority's queue, no timer pass: nothing
  * had expired when the callback started).  Threads, signals, finalizers
  * and internal events keep the queue. */
-static inline void event__run_direct(struct event_base *base, struct event *ev, short res);
+static inline void event__run_direct(struct event_base *base, struct event *ev, short res,
+    struct evmap_io *io);
 static inline int event__gettime(struct event_base *base, struct timeval *tp);
 static inline int event__deadline_held(struct event_base *base);
 
@@ -389,7 +390,7 @@ evmap__io_ready_lone(struct event_base *base, int fd, short events, uint32_t gen
 	if (!res)
 		return;
 	if (event__may_run_direct(base, ev))
-		event__run_direct(base, ev, res);
+		event__run_direct(base, ev, res, io);
 	else
 		event__activate_ready(base, ev, res);
 }
@@ -430,8 +431,34 @@ event__end_callback(struct event_base *base)
  * would do for ev if it had been queued alone, without the queue.  Inline
  * in the backend's report path, one call level fewer (EXP-032).  The loop
  * learns of it from ran_direct. */
+/* event_del_nolock_ for the lone non-persistent event of io that just
+ * fired one-shot (EXP-035): the kernel already disarmed the fd, so the
+ * del only empties the fd's counts and list and ends the timer.  A lone
+ * non-persistent event is always armed one-shot (evmap__io_want), so the
+ * general path below, which removes a still-armed fd from the kernel at
+ * once, serves only builds with EVMAP_NO_ONESHOT (EXP-005). */
+void event__timer_remove(struct event_base *base, struct event *ev);
+static inline void event_debug__note_del(const struct event *ev);
 static inline void
-event__run_direct(struct event_base *base, struct event *ev, short res)
+event__del_fired_lone(struct event_base *base, struct event *ev, struct evmap_io *io)
+{
+	if (io->kstate != EVMAP_K_DISARMED) {
+		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+		return;
+	}
+	if (ev->ev_flags & EVLIST_TIMEOUT)
+		event__timer_remove(base, ev);
+	LIST_REMOVE(ev, ev_.ev_io.ev_io_next);
+	io->nread = io->nwrite = io->nclose = io->net = io->nevents = 0;
+	/* Off every list now (not active: nothing queued it), so it stops
+	 * counting for EVENT_BASE_COUNT_ADDED; never internal here. */
+	ev->ev_flags &= ~(EVLIST_INSERTED | EVLIST_TIMEOUT);
+	base->event_count--;
+	event_debug__note_del(ev);
+}
+
+static inline void
+event__run_direct(struct event_base *base, struct event *ev, short res, struct evmap_io *io)
 {
 	int pri = ev->ev_pri;
 	ev->ev_res = res;
@@ -443,7 +470,7 @@ event__run_direct(struct event_base *base, struct event *ev, short res)
 	base->event_running_priority = pri; /* more urgent activations set
 	                                     * event_continue, as in the queue */
 	if (ev->ev_closure == EV_CLOSURE_EVENT)
-		event_del_nolock_(ev, EVENT_DEL_NOBLOCK);
+		event__del_fired_lone(base, ev, io);
 	base->current_event = event_to_event_callback(ev);
 	base->current_event_waiters = 0;
 	event__call_event(base, ev);
