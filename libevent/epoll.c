@@ -257,6 +257,22 @@ tfd_arm(struct epollop *op, const struct timeval *when)
 	return 0;
 }
 
+/* Is the timerfd armed to report by `when` (perhaps earlier)? */
+static inline int
+tfd_holds(const struct epollop *op, const struct timeval *when)
+{
+	return op->tfd_state == TFD_ARMED && !evutil_timercmp(when, &op->tfd_when, <);
+}
+
+/* A wait of n reports included the timerfd's: the next wait must re-arm
+ * or disarm it, and the loop counts as busy only if I/O came too. */
+static void
+tfd_reported(struct epollop *op, int n)
+{
+	op->tfd_state = TFD_FIRED;
+	op->busy = n > 1;
+}
+
 /* wait_msec's part for far deadlines and a timerfd in use; out of line,
  * so that a wait without timers (ring, ping-pong) pays one test. */
 static __attribute__((noinline)) int
@@ -265,7 +281,7 @@ far_wait_msec(struct event_base *base, struct epollop *op, const struct timeval 
 	struct timeval when;
 	if (tv && tv->tv_sec >= FAR_DEADLINE_SEC && op->tfd_state != TFD_OFF &&
 	    event__next_expiry(base, &when)) {
-		if (op->tfd_state == TFD_ARMED && !evutil_timercmp(&when, &op->tfd_when, <))
+		if (tfd_holds(op, &when))
 			return -1; /* it wakes us in time, perhaps early */
 		if (op->busy && tfd_arm(op, &when) == 0)
 			return -1;
@@ -300,23 +316,26 @@ wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 static int
 epoll_holds_deadline(struct event_base *base, const struct timeval *when)
 {
-	const struct epollop *op = base->evbase;
-	return op->tfd_state == TFD_ARMED && !evutil_timercmp(when, &op->tfd_when, <);
+	return tfd_holds(base->evbase, when);
 }
 
-/* EPOLLIN -> EV_READ, EPOLLOUT -> EV_WRITE, EPOLLRDHUP -> EV_CLOSED, and an
- * error or hang-up makes both directions ready; without branches, since
- * every report goes through here (the bit positions are asserted). */
-_Static_assert(EPOLLIN == 0x1 && EV_READ == 0x2 && EPOLLOUT == 0x4 && EV_WRITE == 0x4 &&
-    EPOLLRDHUP == 0x2000 && EV_CLOSED == 0x80, "from_epoll's bit arithmetic");
+/* Maps a report to EV_* bits; an error or hang-up makes both directions
+ * ready.  Nearly every report is a plain EPOLLIN (EXP-034). */
 static inline short
 from_epoll(uint32_t e)
 {
 	if (__builtin_expect(e == EPOLLIN, 1))
-		return EV_READ; /* the common report, without the arithmetic */
-	uint32_t what = ((e & EPOLLIN) << 1) | (e & EPOLLOUT) | ((e & EPOLLRDHUP) >> 6);
-	what |= -(uint32_t)((e & (EPOLLERR | EPOLLHUP)) != 0) & (EV_READ | EV_WRITE);
-	return (short)what;
+		return EV_READ;
+	short what = 0;
+	if (e & (EPOLLHUP | EPOLLERR))
+		what = EV_READ | EV_WRITE;
+	if (e & EPOLLIN)
+		what |= EV_READ;
+	if (e & EPOLLOUT)
+		what |= EV_WRITE;
+	if (e & EPOLLRDHUP)
+		what |= EV_CLOSED;
+	return what;
 }
 
 static int
@@ -340,8 +359,7 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 		 * then change anything, this backend included: return. */
 		uint64_t data = op->events[0].data.u64;
 		if (__builtin_expect(data == TFD_DATA, 0)) {
-			op->tfd_state = TFD_FIRED;
-			op->busy = 0;
+			tfd_reported(op, n);
 		} else {
 			evmap__io_ready_lone(base, (int)(uint32_t)data,
 			    from_epoll(op->events[0].events), (uint32_t)(data >> 32));
@@ -351,8 +369,7 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 	for (int i = 0; i < n; i++) {
 		uint64_t data = op->events[i].data.u64;
 		if (__builtin_expect(data == TFD_DATA, 0)) {
-			op->tfd_state = TFD_FIRED; /* the loop's timer pass follows */
-			op->busy = n > 1;
+			tfd_reported(op, n); /* the loop's timer pass follows */
 			continue;
 		}
 		evmap__io_ready(base, (int)(uint32_t)data, from_epoll(op->events[i].events),

@@ -322,20 +322,26 @@ evmap__io_reported(struct event_base *base, int fd, uint32_t gen)
 	return io;
 }
 
-/* evmap__io_active, inline for the backends' report loops (EXP-016):
- * the backend's loop, the fd lookup and the activation in one body. */
+/* Queues every event of io that events make ready. */
 static inline void
-evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
+evmap__io_activate_all(struct event_base *base, struct evmap_io *io, short events)
 {
-	struct evmap_io *io = evmap__io_reported(base, fd, gen);
-	if (!io)
-		return;
 	struct event *ev;
 	LIST_FOREACH(ev, &io->events, ev_.ev_io.ev_io_next) {
 		short res = evmap__event_result(ev, events);
 		if (res)
 			event__activate_ready(base, ev, res);
 	}
+}
+
+/* evmap__io_active, inline for the backends' report loops (EXP-016):
+ * the backend's loop, the fd lookup and the activation in one body. */
+static inline void
+evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
+{
+	struct evmap_io *io = evmap__io_reported(base, fd, gen);
+	if (io)
+		evmap__io_activate_all(base, io, events);
 }
 
 /* ---- running a lone ready callback at once (EXP-026) ----
@@ -352,6 +358,7 @@ static inline void event__run_direct(struct event_base *base, struct event *ev, 
     struct evmap_io *io);
 static inline int event__gettime(struct event_base *base, struct timeval *tp);
 static inline int event__deadline_held(struct event_base *base);
+static inline int event__next_expiry(const struct event_base *base, struct timeval *when);
 
 static inline int
 event__may_run_direct(struct event_base *base, const struct event *ev)
@@ -362,13 +369,12 @@ event__may_run_direct(struct event_base *base, const struct event *ev)
 	    (ev->ev_closure != EV_CLOSURE_EVENT && ev->ev_closure != EV_CLOSURE_EVENT_PERSIST) ||
 	    base->max_dispatch_time.tv_sec >= 0 || base->max_dispatch_callbacks != INT_MAX)
 		return 0;
-	if (base->timeheap.n && !event__deadline_held(base)) {
-		/* The same reading the timer pass after the wait would take. */
-		struct timeval now, first = base->timeheap.p[0]->ev_timeout;
-		first.tv_usec &= COMMON_TIMEOUT_MICROSECONDS_MASK;
-		if (event__gettime(base, &now) < 0 || !evutil_timercmp(&first, &now, >))
-			return 0;
-	}
+	/* A timer due now would run first in the queue.  Read the clock as the
+	 * timer pass after the wait would. */
+	struct timeval now, first;
+	if (base->timeheap.n && !event__deadline_held(base) && event__next_expiry(base, &first) &&
+	    (event__gettime(base, &now) < 0 || !evutil_timercmp(&first, &now, >)))
+		return 0;
 	return 1;
 }
 
@@ -383,7 +389,7 @@ evmap__io_ready_lone(struct event_base *base, int fd, short events, uint32_t gen
 		return;
 	struct event *ev = LIST_FIRST(&io->events);
 	if (io->nevents != 1 || !ev) {
-		evmap__io_ready(base, fd, events, UINT32_MAX);
+		evmap__io_activate_all(base, io, events);
 		return;
 	}
 	short res = evmap__event_result(ev, events);
@@ -427,10 +433,6 @@ event__end_callback(struct event_base *base)
 		event__wake_del_waiters(base);
 }
 
-/* See event__may_run_direct: what the queue's run_callback (event_loop.c)
- * would do for ev if it had been queued alone, without the queue.  Inline
- * in the backend's report path, one call level fewer (EXP-032).  The loop
- * learns of it from ran_direct. */
 /* event_del_nolock_ for the lone non-persistent event of io that just
  * fired one-shot (EXP-035): the kernel already disarmed the fd, so the
  * del only empties the fd's counts and list and ends the timer.  A lone
@@ -457,6 +459,10 @@ event__del_fired_lone(struct event_base *base, struct event *ev, struct evmap_io
 	event_debug__note_del(ev);
 }
 
+/* See event__may_run_direct: what the queue's run_callback (event_loop.c)
+ * would do for ev if it had been queued alone, without the queue.  Inline
+ * in the backend's report path, one call level fewer (EXP-032).  The loop
+ * learns of it from ran_direct. */
 static inline void
 event__run_direct(struct event_base *base, struct event *ev, short res, struct evmap_io *io)
 {
