@@ -37,6 +37,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "epoll-internal.h"
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
@@ -46,25 +47,6 @@
 #define MAX_NEVENT 4096
 /* epoll_wait's timeout is an int of milliseconds; longer waits are split. */
 #define MAX_EPOLL_TIMEOUT_MSEC (35 * 60 * 1000)
-
-/* What the far-deadline timerfd is doing. */
-enum tfd_state {
-	TFD_IDLE = 0,   /* not armed, not readable (or not created yet) */
-	TFD_ARMED,      /* armed for tfd_when */
-	TFD_FIRED,      /* reported readable: the next wait must re-arm or
-	                 * disarm it, or it would report again at once */
-	TFD_OFF         /* could not be created or armed: plain timeouts */
-};
-
-struct epollop {
-	struct epoll_event *events;
-	int nevents;
-	int epfd;
-	int tfd;                  /* the timerfd, -1 until first needed */
-	int tfd_state;            /* enum tfd_state */
-	int busy;                 /* the last wait ended with an I/O report */
-	struct timeval tfd_when;  /* monotonic expiry it is armed for */
-};
 
 static void *
 epoll_init(struct event_base *base)
@@ -207,7 +189,6 @@ timeout_msec(const struct timeval *tv)
  * tick).
  */
 #define FAR_DEADLINE_SEC 1
-#define TFD_DATA UINT64_MAX   /* never a real report: fd bits all ones */
 
 static int
 tfd_set(struct epollop *op, const struct timeval *when)
@@ -257,13 +238,6 @@ tfd_arm(struct epollop *op, const struct timeval *when)
 	return 0;
 }
 
-/* Is the timerfd armed to report by `when` (perhaps earlier)? */
-static inline int
-tfd_holds(const struct epollop *op, const struct timeval *when)
-{
-	return op->tfd_state == TFD_ARMED && !evutil_timercmp(when, &op->tfd_when, <);
-}
-
 /* A wait of n reports included the timerfd's: the next wait must re-arm
  * or disarm it, and the loop counts as busy only if I/O came too. */
 static void
@@ -281,7 +255,7 @@ far_wait_msec(struct event_base *base, struct epollop *op, const struct timeval 
 	struct timeval when;
 	if (tv && tv->tv_sec >= FAR_DEADLINE_SEC && op->tfd_state != TFD_OFF &&
 	    event__next_expiry(base, &when)) {
-		if (tfd_holds(op, &when))
+		if (epoll__tfd_holds(op, &when))
 			return -1; /* it wakes us in time, perhaps early */
 		if (op->busy && tfd_arm(op, &when) == 0)
 			return -1;
@@ -316,37 +290,14 @@ wait_msec(struct event_base *base, struct epollop *op, const struct timeval *tv)
 static int
 epoll_holds_deadline(struct event_base *base, const struct timeval *when)
 {
-	return tfd_holds(base->evbase, when);
+	return epoll__tfd_holds(base->evbase, when);
 }
 
-/* Maps a report to EV_* bits; an error or hang-up makes both directions
- * ready.  Nearly every report is a plain EPOLLIN (EXP-034). */
-static inline short
-from_epoll(uint32_t e)
+/* What a wait that returned n reports does; see epoll__reported.  Inline
+ * in epoll_dispatch, whose shape the ping-pong feels (EXP-029). */
+static inline __attribute__((always_inline)) int
+reported(struct event_base *base, struct epollop *op, int n)
 {
-	if (__builtin_expect(e == EPOLLIN, 1))
-		return EV_READ;
-	short what = 0;
-	if (e & (EPOLLHUP | EPOLLERR))
-		what = EV_READ | EV_WRITE;
-	if (e & EPOLLIN)
-		what |= EV_READ;
-	if (e & EPOLLOUT)
-		what |= EV_WRITE;
-	if (e & EPOLLRDHUP)
-		what |= EV_CLOSED;
-	return what;
-}
-
-static int
-epoll_dispatch(struct event_base *base, struct timeval *tv)
-{
-	struct epollop *op = base->evbase;
-	int ms = wait_msec(base, op, tv);
-
-	EVBASE_RELEASE_LOCK(base);
-	int n = epoll_wait(op->epfd, op->events, op->nevents, ms);
-	EVBASE_ACQUIRE_LOCK(base);
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;
@@ -362,7 +313,7 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 			tfd_reported(op, n);
 		} else {
 			evmap__io_ready_lone(base, (int)(uint32_t)data,
-			    from_epoll(op->events[0].events), (uint32_t)(data >> 32));
+			    epoll__from_events(op->events[0].events), (uint32_t)(data >> 32));
 		}
 		return 0;
 	}
@@ -372,7 +323,7 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 			tfd_reported(op, n); /* the loop's timer pass follows */
 			continue;
 		}
-		evmap__io_ready(base, (int)(uint32_t)data, from_epoll(op->events[i].events),
+		evmap__io_ready(base, (int)(uint32_t)data, epoll__from_events(op->events[i].events),
 		    (uint32_t)(data >> 32));
 	}
 	if (n == op->nevents && op->nevents < MAX_NEVENT) {
@@ -384,6 +335,24 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 		}
 	}
 	return 0;
+}
+
+int
+epoll__reported(struct event_base *base, int n)
+{
+	return reported(base, base->evbase, n);
+}
+
+static int
+epoll_dispatch(struct event_base *base, struct timeval *tv)
+{
+	struct epollop *op = base->evbase;
+	int ms = wait_msec(base, op, tv);
+
+	EVBASE_RELEASE_LOCK(base);
+	int n = epoll_wait(op->epfd, op->events, op->nevents, ms);
+	EVBASE_ACQUIRE_LOCK(base);
+	return reported(base, op, n);
 }
 
 static void

@@ -149,6 +149,8 @@ struct event_base {
 	int running_loop;
 	int ran_direct;             /* priority + 1 of the callback the report
 	                             * loop ran at once (EXP-026), else 0 */
+	int loop_fast;              /* event_base_loop may take the fast loop
+	                             * (loop_epoll.c): fixed at creation */
 	/* -- third line -- */
 	int current_event_waiters;
 	int n_deferreds_queued;
@@ -354,19 +356,26 @@ evmap__io_ready(struct event_base *base, int fd, short events, uint32_t gen)
  * would have (the rest of that priority's queue, no timer pass: nothing
  * had expired when the callback started).  Threads, signals, finalizers
  * and internal events keep the queue. */
-static inline void event__run_direct(struct event_base *base, struct event *ev, short res,
-    struct evmap_io *io);
+static inline __attribute__((always_inline)) void event__run_direct(struct event_base *base,
+    struct event *ev, short res, struct evmap_io *io);
 static inline int event__gettime(struct event_base *base, struct timeval *tp);
 static inline int event__deadline_held(struct event_base *base);
 static inline int event__next_expiry(const struct event_base *base, struct timeval *when);
 
+/* The event's part: a plain or persistent event, neither queued nor
+ * finalizing nor internal. */
+static inline int
+event__ev_may_run_direct(const struct event *ev)
+{
+	return !(ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING |
+	    EVLIST_INTERNAL)) &&
+	    (ev->ev_closure == EV_CLOSURE_EVENT || ev->ev_closure == EV_CLOSURE_EVENT_PERSIST);
+}
+
 static inline int
 event__may_run_direct(struct event_base *base, const struct event *ev)
 {
-	if (base->n_queued_callbacks || base->th_notify_fn ||
-	    (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING |
-	    EVLIST_INTERNAL)) ||
-	    (ev->ev_closure != EV_CLOSURE_EVENT && ev->ev_closure != EV_CLOSURE_EVENT_PERSIST) ||
+	if (base->n_queued_callbacks || base->th_notify_fn || !event__ev_may_run_direct(ev) ||
 	    base->max_dispatch_time.tv_sec >= 0 || base->max_dispatch_callbacks != INT_MAX)
 		return 0;
 	/* A timer due now would run first in the queue.  Read the clock as the
@@ -381,7 +390,7 @@ event__may_run_direct(struct event_base *base, const struct event *ev)
 /* evmap__io_ready for a wait that reported this fd alone.  The callback
  * it may run can change anything, the backend included: the caller must
  * not touch its own state afterwards. */
-static inline void
+static inline __attribute__((always_inline)) void
 evmap__io_ready_lone(struct event_base *base, int fd, short events, uint32_t gen)
 {
 	struct evmap_io *io = evmap__io_reported(base, fd, gen);
@@ -395,8 +404,10 @@ evmap__io_ready_lone(struct event_base *base, int fd, short events, uint32_t gen
 	short res = evmap__event_result(ev, events);
 	if (!res)
 		return;
-	if (event__may_run_direct(base, ev))
+	if (event__may_run_direct(base, ev)) {
+		base->ran_direct = ev->ev_pri + 1;
 		event__run_direct(base, ev, res, io);
+	}
 	else
 		event__activate_ready(base, ev, res);
 }
@@ -461,9 +472,9 @@ event__del_fired_lone(struct event_base *base, struct event *ev, struct evmap_io
 
 /* See event__may_run_direct: what the queue's run_callback (event_loop.c)
  * would do for ev if it had been queued alone, without the queue.  Inline
- * in the backend's report path, one call level fewer (EXP-032).  The loop
- * learns of it from ran_direct. */
-static inline void
+ * in the backend's report path, one call level fewer (EXP-032).  The
+ * caller tells the loop (ran_direct), or is the loop (loop_epoll.c). */
+static inline __attribute__((always_inline)) void
 event__run_direct(struct event_base *base, struct event *ev, short res, struct evmap_io *io)
 {
 	int pri = ev->ev_pri;
@@ -472,7 +483,6 @@ event__run_direct(struct event_base *base, struct event *ev, short res, struct e
 	 * counts none else: nothing is queued). */
 	if (base->event_count_active_max < 1)
 		base->event_count_active_max = 1;
-	base->ran_direct = pri + 1;
 	base->event_running_priority = pri; /* more urgent activations set
 	                                     * event_continue, as in the queue */
 	if (ev->ev_closure == EV_CLOSURE_EVENT)
@@ -489,8 +499,18 @@ extern struct event_base *event_global_current_base_;
 /* The base used by NULL-base API calls and the 1.x API. */
 #define event__current_base() (event_global_current_base_)
 
-/* ---- event_loop.c ---- */
+/* ---- event_loop.c, loop_epoll.c ---- */
 int event_base_has_events(struct event_base *base);
+/* Where event__loop_general starts: a new call, or the rest of one the
+ * fast loop began (see there). */
+enum { LOOP_START, LOOP_TOP, LOOP_AFTER_WAIT };
+int event__loop_general(struct event_base *base, int flags, int entry);
+/* The rest of an iteration whose callback ran at once (EXP-026). */
+void event__finish_direct(struct event_base *base, int pri);
+/* event_base_loop for a base with loop_fast set, flags 0 or EVLOOP_ONCE. */
+int event__loop_fast(struct event_base *base, int flags);
+/* Whether a new base may use event__loop_fast. */
+int event__loop_fast_allowed(const struct event_base *base);
 
 /* ---- timer.c ---- */
 /* Monotonic now, from the cache while the loop holds one. */

@@ -249,6 +249,7 @@ event_base_new_with_config(const struct event_config *cfg)
 		event_warnx("event_base_new: cannot set up locking");
 		goto fail;
 	}
+	base->loop_fast = event__loop_fast_allowed(base);
 	return base;
 fail:
 	event_base_free_nofinalize(base);

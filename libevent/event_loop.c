@@ -252,7 +252,7 @@ process_active(struct event_base *base)
  * queued meanwhile at its priority, unless it asked for a break or more
  * urgent work arrived.  (process_active's count would be nonzero either
  * way, which is all EVLOOP_ONCE asks.) */
-static void
+static inline void
 finish_direct(struct event_base *base, int pri)
 {
 	/* The count first: it sits on the base's first line, the queue heads
@@ -265,6 +265,12 @@ finish_direct(struct event_base *base, int pri)
 	base->event_running_priority = pri;
 	process_queue(base, q, 0, NULL);
 	base->event_running_priority = -1;
+}
+
+void
+event__finish_direct(struct event_base *base, int pri)
+{
+	finish_direct(base, pri);
 }
 
 /* Before a wait that is not simply "I/O only, forever": moves the
@@ -328,41 +334,61 @@ loop_refused(struct event_base *base)
 	return -1;
 }
 
-int
-event_base_loop(struct event_base *base, int flags)
+/* A failed event_reinit left the base without its backend. */
+static __attribute__((cold, noinline)) int
+loop_no_backend(struct event_base *base)
+{
+	event_warnx("event_base_loop: the base has no backend (event_reinit failed)");
+	EVBASE_RELEASE_LOCK(base);
+	return -1;
+}
+
+/* The general loop.  LOOP_START is a new call; LOOP_TOP and
+ * LOOP_AFTER_WAIT continue a call that the fast loop (loop_epoll.c)
+ * began on a base without a lock: running_loop and the stop flags are set
+ * up, and LOOP_AFTER_WAIT comes with a wait's reports already taken in. */
+__attribute__((noinline)) int
+event__loop_general(struct event_base *base, int flags, int entry)
 {
 	int retval = 0;
 
-	if (__builtin_expect(!base, 0)) {
-		base = event__current_base();
-		if (!base)
-			return loop_refused(NULL);
+	if (entry == LOOP_START) {
+		if (__builtin_expect(!base, 0)) {
+			base = event__current_base();
+			if (!base)
+				return loop_refused(NULL);
+		}
+		EVBASE_ACQUIRE_LOCK(base);
+		if (__builtin_expect(base->running_loop, 0))
+			return loop_refused(base);
+		if (__builtin_expect(!base->evbase, 0))
+			return loop_no_backend(base);
+		base->running_loop = 1;
+		event__clear_time_cache(base);
+		if (base->th_base_lock) /* only EVBASE_IN_THREAD reads it, with a lock */
+			base->th_owner_id = evthread__id();
+		base->event_gotterm = base->event_break = 0;
 	}
-	EVBASE_ACQUIRE_LOCK(base);
-	if (__builtin_expect(base->running_loop, 0))
-		return loop_refused(base);
-	base->running_loop = 1;
-	event__clear_time_cache(base);
-	if (base->th_base_lock) /* only EVBASE_IN_THREAD reads it, with a lock */
-		base->th_owner_id = evthread__id();
-	base->event_gotterm = base->event_break = 0;
 
 	for (;;) {
-		base->event_continue = 0;
-		base->n_deferreds_queued = 0;
-		if (__builtin_expect(base->event_gotterm || base->event_break, 0))
-			break;
-		if (__builtin_expect(!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
-		    !event_base_has_events(base) &&
-		    TAILQ_EMPTY(&base->active_later_queue), 0)) {
-			event_debug(("event_base_loop: no events registered"));
-			retval = 1;
-			break;
+		if (entry != LOOP_AFTER_WAIT) {
+			base->event_continue = 0;
+			base->n_deferreds_queued = 0;
+			if (__builtin_expect(base->event_gotterm || base->event_break, 0))
+				break;
+			if (__builtin_expect(!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
+			    !event_base_has_events(base) &&
+			    TAILQ_EMPTY(&base->active_later_queue), 0)) {
+				event_debug(("event_base_loop: no events registered"));
+				retval = 1;
+				break;
+			}
+			if (__builtin_expect(wait_once(base, flags) < 0, 0)) {
+				retval = -1;
+				break;
+			}
 		}
-		if (__builtin_expect(wait_once(base, flags) < 0, 0)) {
-			retval = -1;
-			break;
-		}
+		entry = LOOP_START;
 		if (base->ran_direct) {
 			/* No timer pass: none had expired when the callback
 			 * started, and the queue would have run it first. */
@@ -389,6 +415,16 @@ event_base_loop(struct event_base *base, int flags)
 	base->running_loop = 0;
 	EVBASE_RELEASE_LOCK(base);
 	return retval;
+}
+
+int
+event_base_loop(struct event_base *base, int flags)
+{
+	/* One test, and the common loop runs without the general one's
+	 * bookkeeping (EXP-036). */
+	if (__builtin_expect(base && base->loop_fast && !(flags & ~EVLOOP_ONCE), 1))
+		return event__loop_fast(base, flags);
+	return event__loop_general(base, flags, LOOP_START);
 }
 
 int
