@@ -9,6 +9,9 @@
  * number of the failed check); only the parent makes assertions.
  */
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -210,6 +213,103 @@ TU_BACKEND_TEST(fork, two_children_in_turn, .timeout = 10)
 		cr_assert_eq(bounded_loop_once(base), 0);
 		cr_assert_eq(n_cb[0], k + 1);
 	}
+	event_free(r);
+	tu_base_free(base);
+}
+
+/* event_reinit from inside a callback replaces the backend's state under
+ * the running loop, which must pick up the new one (under ASAN a loop
+ * that kept the old pointer reads freed memory). */
+static struct event_base *reinit_base;
+static int reinit_wfd;
+
+static void
+reinit_in_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	if (++n_cb[0] == 1) {
+		if (event_reinit(reinit_base) != 0)
+			n_cb[1]++;
+		tu_write1(reinit_wfd);
+	} else {
+		event_base_loopbreak(reinit_base);
+	}
+}
+
+TU_BACKEND_TEST(fork, reinit_inside_a_callback, .timeout = 10)
+{
+	struct event_base *base = tu_base_new(method, 0);
+	struct event *r;
+	int p[2];
+
+	tu_socketpair(p);
+	reinit_base = base;
+	reinit_wfd = p[1];
+	r = event_new(base, p[0], EV_READ | EV_PERSIST, reinit_in_cb, NULL);
+	cr_assert_eq(event_add(r, NULL), 0);
+	tu_write1(p[1]);
+	cr_assert_eq(event_base_dispatch(base), 0);
+	cr_assert_eq(n_cb[0], 2);
+	cr_assert_eq(n_cb[1], 0, "event_reinit failed in the callback");
+	event_free(r);
+	tu_base_free(base);
+}
+
+/* The epoll instance's descriptor, found through /proc. */
+static int
+epoll_fd_of_process(void)
+{
+	char path[64], link[64];
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			if (strstr(link, "eventpoll"))
+				return fd;
+		}
+	}
+	return -1;
+}
+
+/* A failed event_reinit leaves the base without a backend: loops then
+ * fail with a warning instead of crashing, and the base can be freed. */
+Test(fork, reinit_failure_then_loop_errors, .timeout = 10)
+{
+	TU_ENGINE_ONLY();
+	struct event_base *base = tu_base_new("epoll", 0);
+	struct event *r;
+	int p[2];
+
+	tu_socketpair(p);
+	r = event_new(base, p[0], EV_READ | EV_PERSIST, drain_cb, (void *)0);
+	cr_assert_eq(event_add(r, NULL), 0);
+	cr_assert_eq(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+	int epfd = epoll_fd_of_process();
+	cr_assert_geq(epfd, 0);
+	/* Every number below the epoll fd taken, and no new one allowed
+	 * above it: re-creating the epoll instance must fail (EMFILE). */
+	for (;;) {
+		int k = dup(0);
+		if (k < 0 || k > epfd) {
+			if (k >= 0)
+				close(k);
+			break;
+		}
+	}
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = (rlim_t)epfd;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+
+	cr_assert_eq(event_reinit(base), -1);
+	tu_assert_warned("event_reinit without a backend");
+	tu_write1(p[1]);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), -1);
+	tu_assert_warned("event_base_loop(EVLOOP_ONCE) without a backend");
+	cr_assert_eq(event_base_loop(base, 0), -1);
+	tu_assert_warned("event_base_dispatch without a backend");
+	cr_assert_eq(n_cb[0], 0);
 	event_free(r);
 	tu_base_free(base);
 }
