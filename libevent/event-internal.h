@@ -13,6 +13,7 @@
 #define EVENT_INTERNAL_H_INCLUDED_
 
 #include <limits.h>
+#include <stddef.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 #include <signal.h>
@@ -126,41 +127,45 @@ struct event_once {
 
 struct event_base {
 	/*
-	 * Hot: what one loop iteration and one activation read or write,
-	 * packed into the first cache lines so that an iteration touches few
-	 * of them (syscalls evict the L1 between our visits; EXP-015).
+	 * Hot: what an iteration of the fast loop (loop_epoll.c) and an I/O
+	 * activation read or write, packed into the first two cache lines of
+	 * a 64-byte-aligned base, so that an iteration touches only those two
+	 * (syscalls evict the L1 between our visits; EXP-015, EXP-037).
 	 */
-	const struct eventop *evsel;
 	void *evbase;               /* backend state */
 	struct event_io_map io;
 	int n_changed;              /* queued interest changes */
 	int n_queued_callbacks;     /* everything on the active queues, internal too */
-	struct evcallback_list *activequeues;
-	int nactivequeues;
+	int event_count;
+	unsigned char running_loop;
+	unsigned char loop_fast;    /* event_base_loop may take the fast loop
+	                             * (loop_epoll.c): fixed at creation */
+	unsigned char event_gotterm, event_break, event_continue;
+	int n_deferreds_queued;
 	int event_running_priority;
-	int event_count, event_count_max;
-	int event_count_active, event_count_active_max;
+	int event_count_active_max;
+	int (*th_notify_fn)(struct event_base *);
 	/* -- second line -- */
-	void *th_base_lock;
 	struct event_callback *current_event;
 	struct evcallback_list active_later_queue;
 	struct timeval tv_cache;    /* cached monotonic time (0: none) */
-	int event_gotterm, event_break, event_continue;
-	int running_loop;
+	struct min_heap timeheap;
+	int current_event_waiters;
 	int ran_direct;             /* priority + 1 of the callback the report
 	                             * loop ran at once (EXP-026), else 0 */
-	int loop_fast;              /* event_base_loop may take the fast loop
-	                             * (loop_epoll.c): fixed at creation */
-	/* -- third line -- */
-	int current_event_waiters;
-	int n_deferreds_queued;
+	/* -- third line: the general loop's -- */
+	void *th_base_lock;
+	const struct eventop *evsel;
+	struct evcallback_list *activequeues;
+	int nactivequeues;
+	int event_count_max;
+	int event_count_active;
 	int virtual_event_count, virtual_event_count_max;
-	int (*th_notify_fn)(struct event_base *);
 	unsigned long th_owner_id;     /* thread running the loop */
 	int limit_callbacks_after_prio;
 	int max_dispatch_callbacks;
 	struct timeval max_dispatch_time; /* tv_sec < 0: no limit */
-	struct min_heap timeheap;
+	void *alloc;                /* what mm_calloc returned (base_alloc) */
 
 	/* Cold from here: configuration, interest bookkeeping, timers'
 	 * FIFOs, clocks, threads. */
@@ -188,6 +193,12 @@ struct event_base {
 
 	struct once_event_list once_events;
 };
+
+/* The fast loop's fields fill exactly the base's first two lines. */
+_Static_assert(offsetof(struct event_base, current_event) == 64,
+    "event_base: the first line holds the fast loop's fields");
+_Static_assert(offsetof(struct event_base, th_base_lock) == 128,
+    "event_base: the second line holds the rest of the fast loop's fields");
 
 #define EVBASE_ACQUIRE_LOCK(base) EVLOCK_LOCK((base)->th_base_lock)
 #define EVBASE_RELEASE_LOCK(base) EVLOCK_UNLOCK((base)->th_base_lock)
@@ -419,9 +430,10 @@ void event__persist_rearm(struct event_base *base, struct event *ev);
 void event__wake_del_waiters(struct event_base *base);
 
 /* Runs a plain or persistent event's callback: re-arms a persistent
- * event's timeout first, releases the lock around the call. */
-static inline void
-event__call_event(struct event_base *base, struct event *ev)
+ * event's timeout first, releases the lock around the call (a base
+ * known to have none, locked = 0, skips the tests). */
+static inline __attribute__((always_inline)) void
+event__call_event_(struct event_base *base, struct event *ev, int locked)
 {
 	if (ev->ev_closure == EV_CLOSURE_EVENT_PERSIST && evutil_timerisset(&ev->ev_io_timeout))
 		event__persist_rearm(base, ev);
@@ -429,19 +441,32 @@ event__call_event(struct event_base *base, struct event *ev)
 	evutil_socket_t fd = ev->ev_fd;
 	short res = ev->ev_res;
 	void *arg = ev->ev_arg;
-	EVBASE_RELEASE_LOCK(base);
+	if (locked)
+		EVBASE_RELEASE_LOCK(base);
 	cb(fd, res, arg);
+}
+static inline void
+event__call_event(struct event_base *base, struct event *ev)
+{
+	event__call_event_(base, ev, 1);
 }
 
 /* After any callback: the lock back, and event_del()s from other threads
- * that waited for it released. */
+ * that waited for it released.  Without a lock nobody waits: event_del
+ * only waits with one (EVBASE_IN_THREAD). */
+static inline __attribute__((always_inline)) void
+event__end_callback_(struct event_base *base, int locked)
+{
+	if (locked)
+		EVBASE_ACQUIRE_LOCK(base);
+	base->current_event = NULL;
+	if (locked && __builtin_expect(base->current_event_waiters, 0))
+		event__wake_del_waiters(base);
+}
 static inline void
 event__end_callback(struct event_base *base)
 {
-	EVBASE_ACQUIRE_LOCK(base);
-	base->current_event = NULL;
-	if (__builtin_expect(base->current_event_waiters, 0))
-		event__wake_del_waiters(base);
+	event__end_callback_(base, 1);
 }
 
 /* event_del_nolock_ for the lone non-persistent event of io that just
@@ -475,7 +500,8 @@ event__del_fired_lone(struct event_base *base, struct event *ev, struct evmap_io
  * in the backend's report path, one call level fewer (EXP-032).  The
  * caller tells the loop (ran_direct), or is the loop (loop_epoll.c). */
 static inline __attribute__((always_inline)) void
-event__run_direct(struct event_base *base, struct event *ev, short res, struct evmap_io *io)
+event__run_direct_(struct event_base *base, struct event *ev, short res, struct evmap_io *io,
+    int locked)
 {
 	int pri = ev->ev_pri;
 	ev->ev_res = res;
@@ -488,10 +514,16 @@ event__run_direct(struct event_base *base, struct event *ev, short res, struct e
 	if (ev->ev_closure == EV_CLOSURE_EVENT)
 		event__del_fired_lone(base, ev, io);
 	base->current_event = event_to_event_callback(ev);
-	base->current_event_waiters = 0;
-	event__call_event(base, ev);
-	event__end_callback(base);
+	if (locked)
+		base->current_event_waiters = 0;
+	event__call_event_(base, ev, locked);
+	event__end_callback_(base, locked);
 	base->event_running_priority = -1;
+}
+static inline __attribute__((always_inline)) void
+event__run_direct(struct event_base *base, struct event *ev, short res, struct evmap_io *io)
+{
+	event__run_direct_(base, ev, res, io, 1);
 }
 
 /* ---- event_base.c ---- */

@@ -101,7 +101,7 @@ event__loop_fast(struct event_base *base, int flags)
 			return after_wait(base, flags, n);
 		op->busy = 1;
 		int pri = ev->ev_pri;
-		event__run_direct(base, ev, res, io);
+		event__run_direct_(base, ev, res, io, 0); /* loop_fast: no lock */
 		/* The callback may have changed anything: event_reinit
 		 * replaces the backend state, so op is fetched again. */
 		if (N_ACTIVE_CALLBACKS(base)) {
