@@ -29,14 +29,15 @@ event__loop_fast_allowed(const struct event_base *base)
 }
 
 /* May the next wait block for ever, with a lone report's callback run at
- * once afterwards?  Nothing queued and no wakeup from other threads
- * expected, events to wait for, and no timer unless the timerfd holds
- * the earliest (then none can be due before it reports). */
+ * once afterwards?  Nothing queued (n_queued_callbacks counts the
+ * active-later queue too) and no wakeup from other threads expected,
+ * events to wait for, and no timer unless the timerfd holds the earliest
+ * (then none can be due before it reports). */
 static inline int
 iteration_ok(struct event_base *base, const struct epollop *op)
 {
-	if (base->n_queued_callbacks || !TAILQ_EMPTY(&base->active_later_queue) ||
-	    base->event_count <= 0 || base->th_notify_fn || op->tfd_state == TFD_FIRED)
+	if (base->n_queued_callbacks || base->event_count <= 0 || base->th_notify_fn ||
+	    op->tfd_state == TFD_FIRED)
 		return 0;
 	struct timeval first;
 	return !base->timeheap.n ||
