@@ -30,14 +30,15 @@ event__loop_fast_allowed(const struct event_base *base)
 
 /* May the next wait block for ever, with a lone report's callback run at
  * once afterwards?  Nothing queued (n_queued_callbacks counts the
- * active-later queue too) and no wakeup from other threads expected,
- * events to wait for, and no timer unless the timerfd holds the earliest
- * (then none can be due before it reports). */
+ * active-later queue too), events to wait for, and no timer unless the
+ * timerfd holds the earliest (then none can be due before it reports).
+ * A timerfd that fired and was not re-armed since (no timer left) would
+ * only report again at once and hand over to the general loop, which
+ * disarms it: one spare wait, once per fired far deadline. */
 static inline int
 iteration_ok(struct event_base *base, const struct epollop *op)
 {
-	if (base->n_queued_callbacks || base->event_count <= 0 || base->th_notify_fn ||
-	    op->tfd_state == TFD_FIRED)
+	if (base->n_queued_callbacks || base->event_count <= 0)
 		return 0;
 	struct timeval first;
 	return !base->timeheap.n ||
