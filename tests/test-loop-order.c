@@ -8,10 +8,15 @@
  * select always queue, so they hold the reference behaviour, and epoll
  * must match it.  Each test also passes on stock libevent 2.1.12.
  */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "testutil.h"
 
@@ -51,7 +56,8 @@ r0_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* What the first read callback does besides noting 'R'. */
-enum { ADD_ZERO_TIMER, ACTIVATE_A_AND_WAKE_R0, ACTIVATE_A_AND_BREAK, NOTHING };
+enum { ADD_ZERO_TIMER, ACTIVATE_A_AND_WAKE_R0, ACTIVATE_A_AND_BREAK, ACTIVATE_TIMER_URGENT,
+    NOTHING };
 static int r_does;
 
 static void
@@ -72,6 +78,9 @@ r_cb(evutil_socket_t fd, short what, void *arg)
 	case ACTIVATE_A_AND_BREAK:
 		event_active(ev_a, EV_TIMEOUT, 1);
 		event_base_loopbreak(the_base);
+		break;
+	case ACTIVATE_TIMER_URGENT: /* the timer has priority 0 here */
+		event_active(ev_timer, EV_TIMEOUT, 1);
 		break;
 	}
 }
@@ -196,4 +205,61 @@ TU_BACKEND_TEST(loop_order, lone_io_callback_counts_as_active, .timeout = 10)
 	close(p[0]);
 	close(p[1]);
 	tu_base_free(the_base);
+}
+
+/* A callback activated by the I/O callback at a more urgent priority runs
+ * in the same EVLOOP_ONCE call: the call returns only when nothing is
+ * left queued. */
+TU_BACKEND_TEST(loop_order, urgent_activation_runs_in_the_same_once_call, .timeout = 10)
+{
+	struct event *r = setup(method, ACTIVATE_TIMER_URGENT, 0);
+	loop_expect(EVLOOP_ONCE, "RT");
+	teardown(r);
+}
+
+/* The base's own wakeup fd (evthread_make_base_notifiable) is an internal
+ * event: when it alone wakes the loop, EVLOOP_ONCE has run nothing of the
+ * user's yet and must go on waiting for a user callback. */
+static int
+is_eventfd(int fd)
+{
+	char path[64], link[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return strstr(link, "eventfd") != NULL;
+}
+
+static void *
+write_fds1_later(void *arg)
+{
+	usleep(100 * 1000);
+	tu_write1(fds1[1]);
+	return NULL;
+}
+
+TU_BACKEND_TEST(loop_order, internal_wakeup_alone_does_not_end_once, .timeout = 10)
+{
+	pthread_t writer;
+	struct event *r = setup(method, NOTHING, 1);
+	tu_drain(fds1[0]); /* r becomes ready only when the thread writes */
+	/* The base's eventfd is the one that appears now (the test runner
+	 * may have eventfds of its own). */
+	char before[1024];
+	for (int fd = 0; fd < 1024; fd++)
+		before[fd] = (char)is_eventfd(fd);
+	cr_assert_eq(evthread_make_base_notifiable(the_base), 0);
+	int efd = -1;
+	for (int fd = 0; fd < 1024 && efd < 0; fd++)
+		if (!before[fd] && is_eventfd(fd))
+			efd = fd;
+	cr_assert_geq(efd, 0, "no new eventfd after evthread_make_base_notifiable");
+	uint64_t one = 1;
+	cr_assert_eq(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	cr_assert_eq(pthread_create(&writer, NULL, write_fds1_later, NULL), 0);
+	loop_expect(EVLOOP_ONCE, "R");
+	pthread_join(writer, NULL);
+	teardown(r);
 }
