@@ -45,15 +45,17 @@ iteration_ok(struct event_base *base, const struct epollop *op)
 	    (event__next_expiry(base, &first) && epoll__tfd_holds(op, &first));
 }
 
+_Static_assert((int)(uint32_t)TFD_DATA == -1, "the timerfd's tag must read as no fd");
+
 /* The one report of a wait, if its callback may run at once: its fd's
  * interest (io), that fd's one event (*evp) and the event's result. */
 static inline struct evmap_io *
 lone_report(struct event_base *base, const struct epollop *op, struct event **evp,
     short *resp)
 {
+	/* The timerfd's tag (TFD_DATA) reads as fd -1: no entry, and the
+	 * general loop takes the report. */
 	uint64_t data = op->events[0].data.u64;
-	if (__builtin_expect(data == TFD_DATA, 0))
-		return NULL;
 	struct evmap_io *io = evmap__io_reported(base, (int)(uint32_t)data,
 	    (uint32_t)(data >> 32));
 	if (!io || io->nevents != 1)
