@@ -89,9 +89,9 @@ r_cb(evutil_socket_t fd, short what, void *arg)
  * fds1[0], r0 (priority 0) reads fds0[0], a (priority 1) and the timer
  * (priority `timer_pri`) have no fd.  fds1 is made readable. */
 static struct event *
-setup(const char *method, int does, int timer_pri)
+setup_cfg(const char *method, struct event_config *cfg, int does, int timer_pri)
 {
-	the_base = tu_base_new(method, 0);
+	the_base = cfg ? tu_base_new_cfg(method, cfg) : tu_base_new(method, 0);
 	cr_assert_eq(event_base_priority_init(the_base, 2), 0);
 	tu_socketpair(fds1);
 	tu_socketpair(fds0);
@@ -108,6 +108,12 @@ setup(const char *method, int does, int timer_pri)
 	r_does = does;
 	tu_write1(fds1[1]);
 	return r;
+}
+
+static struct event *
+setup(const char *method, int does, int timer_pri)
+{
+	return setup_cfg(method, NULL, does, timer_pri);
 }
 
 static void
@@ -261,5 +267,34 @@ TU_BACKEND_TEST(loop_order, internal_wakeup_alone_does_not_end_once, .timeout = 
 	cr_assert_eq(pthread_create(&writer, NULL, write_fds1_later, NULL), 0);
 	loop_expect(EVLOOP_ONCE, "R");
 	pthread_join(writer, NULL);
+	teardown(r);
+}
+
+/* Under a dispatch limit (one callback, or no time, before the loop looks
+ * for new events again), the I/O callback's activation waits behind the
+ * newly ready I/O of a more urgent priority: all three run in one
+ * EVLOOP_ONCE call, in that order.  Without the limit it would be "RA". */
+static struct event *
+setup_limited(const char *method, const struct timeval *interval, int max_callbacks)
+{
+	struct event_config *cfg = event_config_new();
+	cr_assert_eq(event_config_set_max_dispatch_interval(cfg, interval, max_callbacks, 0), 0);
+	struct event *r = setup_cfg(method, cfg, ACTIVATE_A_AND_WAKE_R0, 1);
+	event_config_free(cfg);
+	return r;
+}
+
+TU_BACKEND_TEST(loop_order, callback_limit_lets_new_io_in_between, .timeout = 10)
+{
+	struct event *r = setup_limited(method, NULL, 1);
+	loop_expect(EVLOOP_ONCE, "R0A");
+	teardown(r);
+}
+
+TU_BACKEND_TEST(loop_order, time_limit_lets_new_io_in_between, .timeout = 10)
+{
+	struct timeval none = { 0, 0 };
+	struct event *r = setup_limited(method, &none, -1);
+	loop_expect(EVLOOP_ONCE, "R0A");
 	teardown(r);
 }
