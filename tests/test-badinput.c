@@ -509,3 +509,51 @@ TU_BACKEND_TEST(badinput, common_timeout_null_duration, .timeout = 10)
 	tu_assert_warned("event_base_init_common_timeout(base, NULL)");
 	tu_base_free(base);
 }
+
+/* Debug mode checks the base's invariants after every loop iteration that
+ * goes on to another, the common one (one lone I/O callback) included: a
+ * callback that corrupts another pending event is caught as soon as it
+ * returns. */
+static struct event *victim;
+static struct event_base *victim_base;
+static int victim_wfd, corrupt_runs;
+
+static void
+corrupt_victim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	if (++corrupt_runs == 1) {
+		victim->ev_evcallback.evcb_flags &= ~EVLIST_INSERTED;
+		tu_write1(victim_wfd); /* one more iteration, if the check missed it */
+	} else {
+		event_base_loopbreak(victim_base);
+	}
+}
+
+static void
+fatal_exit_42(int err)
+{
+	_exit(42);
+}
+
+TU_BACKEND_TEST(badinput, debug_mode_checks_after_a_lone_callback, .timeout = 10,
+    .exit_code = 42)
+{
+	int p[2], q[2];
+
+	TU_ENGINE_ONLY();	/* stock checks other things, differently */
+	event_enable_debug_mode();
+	event_set_fatal_callback(fatal_exit_42);
+	struct event_base *base = tu_base_new(method, 0);
+	tu_socketpair(p);
+	tu_socketpair(q);
+	struct event *r = event_new(base, p[0], EV_READ | EV_PERSIST, corrupt_victim_cb, NULL);
+	victim = event_new(base, q[0], EV_READ, noop_cb, NULL);
+	cr_assert_eq(event_add(r, NULL), 0);
+	cr_assert_eq(event_add(victim, NULL), 0);
+	victim_base = base;
+	victim_wfd = p[1];
+	tu_write1(p[1]);
+	event_base_dispatch(base);
+	cr_assert_fail("the corrupted event went unnoticed");
+}
