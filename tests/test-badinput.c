@@ -17,6 +17,7 @@
  *     the warning only on the engine (engine_warned()).
  * Set TU_STRICT=1 to hold stock to everything and watch it fail.
  */
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -530,20 +531,23 @@ corrupt_victim_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The fatal callback may not return: it jumps back into the test.  The
+ * base is left as the check found it (not freed: the process ends). */
+static jmp_buf fatal_jump;
+
 static void
-fatal_exit_42(int err)
+fatal_jump_back(int err)
 {
-	_exit(42);
+	longjmp(fatal_jump, 1);
 }
 
-TU_BACKEND_TEST(badinput, debug_mode_checks_after_a_lone_callback, .timeout = 10,
-    .exit_code = 42)
+TU_BACKEND_TEST(badinput, debug_mode_checks_after_a_lone_callback, .timeout = 10)
 {
 	int p[2], q[2];
 
 	TU_ENGINE_ONLY();	/* stock checks other things, differently */
 	event_enable_debug_mode();
-	event_set_fatal_callback(fatal_exit_42);
+	event_set_fatal_callback(fatal_jump_back);
 	struct event_base *base = tu_base_new(method, 0);
 	tu_socketpair(p);
 	tu_socketpair(q);
@@ -554,6 +558,42 @@ TU_BACKEND_TEST(badinput, debug_mode_checks_after_a_lone_callback, .timeout = 10
 	victim_base = base;
 	victim_wfd = p[1];
 	tu_write1(p[1]);
-	event_base_dispatch(base);
-	cr_assert_fail("the corrupted event went unnoticed");
+	if (setjmp(fatal_jump) == 0) {
+		event_base_dispatch(base);
+		cr_assert_fail("the corrupted event went unnoticed");
+	}
+	cr_assert_eq(corrupt_runs, 1, "noticed only after %d callbacks", corrupt_runs);
+	tu_log_clear();
+}
+
+/* event_base_loop from inside a callback of the same base is refused
+ * (-1, warning): only one loop may run a base.  Tried from a lone I/O
+ * callback with each flag value the fast loop takes. */
+static struct event_base *nested_base;
+static int nested_answers[2];
+
+static void
+nested_loop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	nested_answers[0] = event_base_loop(nested_base, EVLOOP_ONCE);
+	nested_answers[1] = event_base_dispatch(nested_base);
+}
+
+TU_BACKEND_TEST(badinput, loop_inside_its_own_callback_refused, .timeout = 10)
+{
+	int p[2];
+
+	nested_base = tu_base_new(method, 0);
+	tu_socketpair(p);
+	struct event *r = event_new(nested_base, p[0], EV_READ | EV_PERSIST, nested_loop_cb, NULL);
+	cr_assert_eq(event_add(r, NULL), 0);
+	tu_write1(p[1]);
+	tu_write1(p[1]); /* a nested loop that ran would find this */
+	cr_assert_eq(event_base_loop(nested_base, EVLOOP_ONCE), 0);
+	cr_assert_eq(nested_answers[0], -1);
+	cr_assert_eq(nested_answers[1], -1);
+	tu_assert_warned("nested event_base_loop");
+	event_free(r);
+	tu_base_free(nested_base);
 }
