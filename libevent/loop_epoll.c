@@ -69,7 +69,9 @@ lone_report(struct event_base *base, const struct epollop *op, struct event **ev
 }
 
 /* Any other outcome of a wait: the backend takes the reports in as its
- * dispatch would, and the general loop goes on from there. */
+ * dispatch would, and the general loop goes on from there.  (The time
+ * cache, cleared before the wait, is still empty unless a callback ran:
+ * with no timer or a held one, taking reports in reads no clock.) */
 static __attribute__((noinline)) int
 after_wait(struct event_base *base, int flags, int n)
 {
@@ -78,8 +80,6 @@ after_wait(struct event_base *base, int flags, int n)
 		base->running_loop = 0;
 		return -1;
 	}
-	if (!base->ran_direct)
-		event__update_time_cache(base);
 	return event__loop_general(base, flags, LOOP_AFTER_WAIT);
 }
 

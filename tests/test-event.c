@@ -1504,6 +1504,46 @@ TU_BACKEND_TEST(event, time_cache_outside_loop_is_current, .timeout = 10)
 	tu_base_free(base);
 }
 
+/* Every iteration gets a fresh cached time: an I/O callback that reads it
+ * and sleeps 30 ms, then makes itself ready again, sees the time move by
+ * at least that much in the next iteration of the same dispatch. */
+static struct timeval iter_seen[2];
+static int iter_wfd;
+
+static void
+iter_cache_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	cr_assert_eq(event_base_gettimeofday_cached(cur_base, &iter_seen[n_calls]), 0);
+	if (++n_calls == 1) {
+		tu_sleep_ms(30);
+		tu_write1(iter_wfd);
+	} else {
+		event_base_loopbreak(cur_base);
+	}
+}
+
+TU_BACKEND_TEST(event, time_cache_fresh_each_iteration, .timeout = 10)
+{
+	struct event_base *base = tu_base_new(method, 0);
+	int p[2];
+
+	tu_socketpair(p);
+	cur_base = base;
+	iter_wfd = p[1];
+	struct event *r = event_new(base, p[0], EV_READ | EV_PERSIST, iter_cache_cb, NULL);
+	cr_assert_eq(event_add(r, NULL), 0);
+	tu_write1(p[1]);
+	cr_assert_eq(event_base_dispatch(base), 0);
+	cr_assert_eq(n_calls, 2);
+	double d = tu_tv_diff_ms(&iter_seen[1], &iter_seen[0]);
+	cr_assert(d >= 24 && d < 500, "the next iteration's cached time moved %.1f ms", d);
+	event_free(r);
+	close(p[0]);
+	close(p[1]);
+	tu_base_free(base);
+}
+
 /* ---- max dispatch interval ------------------------------------------------- */
 
 static void
