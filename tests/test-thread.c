@@ -262,6 +262,42 @@ TU_BACKEND_TEST(thread, cross_thread_del_waits_for_callback, .timeout = 10)
 	cr_assert(done_at_return, "event_del returned while the callback ran");
 }
 
+/* The same with the event an fd's lone persistent read, and no timer on
+ * the base: the common shape of a loop iteration, which must keep the
+ * lock rules too (the callback runs with the lock released, and event_del
+ * from another thread waits for it). */
+static void
+slow_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	slow_cb(fd, what, arg);
+}
+
+TU_BACKEND_TEST(thread, cross_thread_del_waits_for_lone_io_callback, .timeout = 10)
+{
+	struct event_base *base = thread_base(method);
+	pthread_t th;
+	int fds[2];
+
+	main_thread = pthread_self();
+	shared_base = base;
+	del_kind = DEL_PLAIN;
+	tu_socketpair(fds);
+	shared_ev = event_new(base, fds[0], EV_READ | EV_PERSIST, slow_io_cb, NULL);
+	cr_assert_eq(event_add(shared_ev, NULL), 0);
+	tu_write1(fds[1]);
+	cr_assert_eq(pthread_create(&th, NULL, deleter, NULL), 0);
+	cr_assert_eq(event_base_dispatch(base), 0);
+	pthread_join(th, NULL);
+	cr_assert(started);
+	cr_assert(done_at_return, "event_del returned while the callback ran");
+	cr_assert_eq(event_pending(shared_ev, EV_READ, NULL), 0);
+	event_free(shared_ev);
+	close(fds[0]);
+	close(fds[1]);
+	tu_base_free(base);
+}
+
 TU_BACKEND_TEST(thread, cross_thread_del_noblock_does_not_wait, .timeout = 10)
 {
 	run_del_case(method, 0, DEL_NOBLOCK);
