@@ -536,6 +536,9 @@ int event_base_has_events(struct event_base *base);
 /* Where event__loop_general starts: a new call, or the rest of one the
  * fast loop began (see there). */
 enum { LOOP_START, LOOP_TOP, LOOP_AFTER_WAIT };
+/* Hand-overs between the loops (event__loop_fast's trampoline): never a
+ * return value of event_base_loop. */
+enum { LOOP_GO_AFTER_WAIT = INT_MIN, LOOP_GO_TOP, LOOP_GO_FAST };
 int event__loop_general(struct event_base *base, int flags, int entry);
 /* The rest of an iteration whose callback ran at once (EXP-026). */
 void event__finish_direct(struct event_base *base, int pri);

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "epoll-internal.h"
 #include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
@@ -343,21 +344,78 @@ loop_no_backend(struct event_base *base)
 	return -1;
 }
 
+/* What follows a wait in the general loop: the direct callback's
+ * remainder, or the expiry pass and the most urgent queue.  1 when the
+ * loop is done. */
+static inline __attribute__((always_inline)) int
+after_wait(struct event_base *base, int flags)
+{
+	if (base->ran_direct) {
+		/* No timer pass: none had expired when the callback
+		 * started, and the queue would have run it first. */
+		int pri = base->ran_direct - 1;
+		base->ran_direct = 0;
+		finish_direct(base, pri);
+		if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0)
+			return 1;
+	} else {
+		if (base->timeheap.n && !event__deadline_held(base))
+			event__timeout_process(base);
+		if (N_ACTIVE_CALLBACKS(base)) {
+			int n = process_active(base);
+			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
+				return 1;
+		} else if (flags & EVLOOP_NONBLOCK) {
+			return 1;
+		}
+	}
+	if (__builtin_expect(event_debug_mode_on_, 0))
+		event_base_assert_ok_nolock_(base);
+	return 0;
+}
+
+/* The general loop's iterations: event_base_loop's result, or
+ * LOOP_GO_FAST when the fast loop can take the next iteration (a base
+ * with loop_fast, looped with flags 0 or EVLOOP_ONCE: the call then runs
+ * in event__loop_fast's trampoline). */
+static inline __attribute__((always_inline)) int
+iterate(struct event_base *base, int flags)
+{
+	int may_go_fast = base->loop_fast && !(flags & ~EVLOOP_ONCE);
+	for (;;) {
+		base->event_continue = 0;
+		base->n_deferreds_queued = 0;
+		if (__builtin_expect(base->event_gotterm || base->event_break, 0))
+			return 0;
+		if (__builtin_expect(!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
+		    !event_base_has_events(base) &&
+		    TAILQ_EMPTY(&base->active_later_queue), 0)) {
+			event_debug(("event_base_loop: no events registered"));
+			return 1;
+		}
+		if (may_go_fast && epoll__loop_fast_ok(base))
+			return LOOP_GO_FAST;
+		if (__builtin_expect(wait_once(base, flags) < 0, 0))
+			return -1;
+		if (after_wait(base, flags))
+			return 0;
+	}
+}
+
 /* The general loop.  LOOP_START is a new call; LOOP_TOP and
- * LOOP_AFTER_WAIT continue a call that the fast loop (loop_epoll.c)
- * began on a base without a lock: running_loop and the stop flags are set
- * up, and LOOP_AFTER_WAIT comes with a wait's reports already taken in. */
+ * LOOP_AFTER_WAIT continue a call that the fast loop (loop_epoll.c) runs
+ * on a base without a lock: running_loop and the stop flags are set up,
+ * and LOOP_AFTER_WAIT comes with a wait's reports already taken in.  The
+ * iterations are one loop without entry tests (the ping-pong, which runs
+ * mostly here, felt a loop that had them: EXP-036). */
 __attribute__((noinline)) int
 event__loop_general(struct event_base *base, int flags, int entry)
 {
 	int retval = 0;
 
 	if (entry == LOOP_START) {
-		if (__builtin_expect(!base, 0)) {
-			base = event__current_base();
-			if (!base)
-				return loop_refused(NULL);
-		}
+		if (__builtin_expect(!base, 0))
+			return loop_refused(NULL);
 		EVBASE_ACQUIRE_LOCK(base);
 		if (__builtin_expect(base->running_loop, 0))
 			return loop_refused(base);
@@ -369,47 +427,10 @@ event__loop_general(struct event_base *base, int flags, int entry)
 			base->th_owner_id = evthread__id();
 		base->event_gotterm = base->event_break = 0;
 	}
-
-	for (;;) {
-		if (entry != LOOP_AFTER_WAIT) {
-			base->event_continue = 0;
-			base->n_deferreds_queued = 0;
-			if (__builtin_expect(base->event_gotterm || base->event_break, 0))
-				break;
-			if (__builtin_expect(!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
-			    !event_base_has_events(base) &&
-			    TAILQ_EMPTY(&base->active_later_queue), 0)) {
-				event_debug(("event_base_loop: no events registered"));
-				retval = 1;
-				break;
-			}
-			if (__builtin_expect(wait_once(base, flags) < 0, 0)) {
-				retval = -1;
-				break;
-			}
-		}
-		entry = LOOP_START;
-		if (base->ran_direct) {
-			/* No timer pass: none had expired when the callback
-			 * started, and the queue would have run it first. */
-			int pri = base->ran_direct - 1;
-			base->ran_direct = 0;
-			finish_direct(base, pri);
-			if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0)
-				break;
-		} else {
-			if (base->timeheap.n && !event__deadline_held(base))
-				event__timeout_process(base);
-			if (N_ACTIVE_CALLBACKS(base)) {
-				int n = process_active(base);
-				if ((flags & EVLOOP_ONCE) && N_ACTIVE_CALLBACKS(base) == 0 && n != 0)
-					break;
-			} else if (flags & EVLOOP_NONBLOCK) {
-				break;
-			}
-		}
-		if (__builtin_expect(event_debug_mode_on_, 0))
-			event_base_assert_ok_nolock_(base);
+	if (entry != LOOP_AFTER_WAIT || !after_wait(base, flags)) {
+		retval = iterate(base, flags);
+		if (retval == LOOP_GO_FAST)
+			return retval; /* the call goes on in the fast loop */
 	}
 	event__clear_time_cache(base);
 	base->running_loop = 0;
@@ -420,6 +441,8 @@ event__loop_general(struct event_base *base, int flags, int entry)
 int
 event_base_loop(struct event_base *base, int flags)
 {
+	if (__builtin_expect(!base, 0))
+		base = event__current_base();
 	/* One test, and the common loop runs without the general one's
 	 * bookkeeping (EXP-036). */
 	if (__builtin_expect(base && base->loop_fast && !(flags & ~EVLOOP_ONCE), 1))

@@ -28,23 +28,6 @@ event__loop_fast_allowed(const struct event_base *base)
 	    !event_debug_mode_on_;
 }
 
-/* May the next wait block for ever, with a lone report's callback run at
- * once afterwards?  Nothing queued (n_queued_callbacks counts the
- * active-later queue too), events to wait for, and no timer unless the
- * timerfd holds the earliest (then none can be due before it reports).
- * A timerfd that fired and was not re-armed since (no timer left) would
- * only report again at once and hand over to the general loop, which
- * disarms it: one spare wait, once per fired far deadline. */
-static inline int
-iteration_ok(struct event_base *base, const struct epollop *op)
-{
-	if (base->n_queued_callbacks || base->event_count <= 0)
-		return 0;
-	struct timeval first;
-	return !base->timeheap.n ||
-	    (event__next_expiry(base, &first) && epoll__tfd_holds(op, &first));
-}
-
 _Static_assert((int)(uint32_t)TFD_DATA == -1, "the timerfd's tag must read as no fd");
 
 /* The one report of a wait, if its callback may run at once: its fd's
@@ -73,25 +56,23 @@ lone_report(struct event_base *base, const struct epollop *op, struct event **ev
  * cache, cleared before the wait, is still empty unless a callback ran:
  * with no timer or a held one, taking reports in reads no clock.) */
 static __attribute__((noinline)) int
-after_wait(struct event_base *base, int flags, int n)
+after_wait(struct event_base *base, int n)
 {
 	if (epoll__reported(base, n) < 0) {
 		event__clear_time_cache(base);
 		base->running_loop = 0;
 		return -1;
 	}
-	return event__loop_general(base, flags, LOOP_AFTER_WAIT);
+	return LOOP_GO_AFTER_WAIT;
 }
 
-int
-event__loop_fast(struct event_base *base, int flags)
+/* Fast iterations while they qualify: the call's result (the loop is
+ * done and cleaned up), or where the general loop takes over. */
+static inline int
+fast_iterations(struct event_base *base, int flags)
 {
-	struct epollop *op = base->evbase;
-	if (base->running_loop || !op || !iteration_ok(base, op))
-		return event__loop_general(base, flags, LOOP_START);
-	base->running_loop = 1;
-	base->event_gotterm = base->event_break = 0;
 	for (;;) {
+		struct epollop *op = base->evbase;
 		base->event_continue = 0;
 		base->n_deferreds_queued = 0;
 		event__clear_time_cache(base);
@@ -102,24 +83,46 @@ event__loop_fast(struct event_base *base, int flags)
 		short res;
 		struct evmap_io *io;
 		if (__builtin_expect(n != 1, 0) || !(io = lone_report(base, op, &ev, &res)))
-			return after_wait(base, flags, n);
+			return after_wait(base, n);
 		op->busy = 1;
 		int pri = ev->ev_pri;
 		event__run_direct_(base, ev, res, io, 0); /* loop_fast: no lock */
-		/* The callback may have changed anything: event_reinit
-		 * replaces the backend state, so op is fetched again. */
+		/* The callback may have changed anything (event_reinit
+		 * replaces the backend state: op is fetched again). */
 		if (N_ACTIVE_CALLBACKS(base)) {
 			event__finish_direct(base, pri);
 			if (N_ACTIVE_CALLBACKS(base))
-				return event__loop_general(base, flags, LOOP_TOP);
+				return LOOP_GO_TOP;
 		}
 		if ((flags & EVLOOP_ONCE) || base->event_gotterm || base->event_break)
 			break;
-		op = base->evbase;
-		if (!op || !iteration_ok(base, op))
-			return event__loop_general(base, flags, LOOP_TOP);
+		if (!epoll__loop_fast_ok(base))
+			return LOOP_GO_TOP;
 	}
 	event__clear_time_cache(base);
 	base->running_loop = 0;
 	return 0;
+}
+
+/* The call runs here from start to end: fast iterations while they
+ * qualify, the general loop for the others, handing the call back and
+ * forth (a trampoline, so the stack stays flat however often). */
+int
+event__loop_fast(struct event_base *base, int flags)
+{
+	int r = LOOP_GO_FAST;
+	if (base->running_loop || !epoll__loop_fast_ok(base)) {
+		r = event__loop_general(base, flags, LOOP_START);
+	} else {
+		base->running_loop = 1;
+		base->event_gotterm = base->event_break = 0;
+	}
+	while (r <= LOOP_GO_FAST) {
+		if (r == LOOP_GO_FAST)
+			r = fast_iterations(base, flags);
+		else
+			r = event__loop_general(base, flags,
+			    r == LOOP_GO_TOP ? LOOP_TOP : LOOP_AFTER_WAIT);
+	}
+	return r;
 }
