@@ -58,20 +58,21 @@ epoll__from_events(uint32_t e)
 	return what;
 }
 
-/* For the fast loop (loop_epoll.c, EXP-036): may the next wait block for ever, with a lone report's callback run at
- * once afterwards?  Nothing queued (n_queued_callbacks counts the
- * active-later queue too), events to wait for, and no timer unless the
- * timerfd holds the earliest (then none can be due before it reports).
- * A timerfd that fired and was not re-armed since (no timer left) would
- * only report again at once and hand over to the general loop, which
- * disarms it: one spare wait, once per fired far deadline. */
+/* For the fast loop (loop_epoll.c, EXP-036): may the next wait block
+ * for ever, with a lone report's callback run at once afterwards?
+ * Nothing queued (n_queued_callbacks counts the active-later queue too),
+ * events to wait for, no timerfd that fired since it was last set (only
+ * the general loop's wait re-arms or disarms it: without that, a fired
+ * timerfd with no timer left reports at every wait, and the loops would
+ * hand each other a spinning loop, EXP-040), and no timer unless the
+ * timerfd holds the earliest (then none can be due before it reports). */
 static inline int
 epoll__loop_fast_ok(struct event_base *base)
 {
 	const struct epollop *op = base->evbase;
 	if (!op)
 		return 0; /* a failed event_reinit: the general loop says so */
-	if (base->n_queued_callbacks || base->event_count <= 0)
+	if (base->n_queued_callbacks || base->event_count <= 0 || op->tfd_state == TFD_FIRED)
 		return 0;
 	struct timeval first;
 	return !base->timeheap.n ||
