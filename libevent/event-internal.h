@@ -3,9 +3,11 @@
  *
  * File map:  event.c (events: assign/add/del/active and accessors),
  * event_base.c (bases, configuration, backend choice, reinit),
- * event_loop.c (the loop and callback processing), timer.c (heap, common
+ * event_loop.c (the general loop and callback processing), loop_epoll.c
+ * (the fast loop for lockless epoll bases), timer.c (heap, common
  * timeouts, clocks), evmap.c (fd/signal interest and kernel state),
- * epoll.c poll.c select.c (backends), signal.c, notify.c (cross-thread
+ * epoll.c poll.c select.c (backends; epoll-internal.h shares epoll's
+ * state with the fast loop), signal.c, notify.c (cross-thread
  * wakeup), event_debug.c (debug mode, dump, foreach, invariants),
  * event_compat.c (1.x global-base API).
  */
