@@ -352,3 +352,62 @@ TU_BACKEND_TEST(timer_far, fork_child_meets_far_deadline, .timeout = 20)
 	close(sock[1]);
 	tu_base_free(base);
 }
+
+/* A timerfd that fired after its timer was deleted, with no timer left,
+ * while the fast loop (EXP-036) is the one waiting: the loops must not
+ * hand each other an endless run of waits that the still-readable
+ * timerfd ends at once.  Two EVLOOP_ONCE calls with I/O arm the timerfd
+ * for a far timer (the second's callback deletes the timer), then a
+ * dispatch waits with nothing due: the timerfd fires at 1.1 s, a byte
+ * from another thread ends the loop at 1.5 s.  (The no-spin test above
+ * reaches this state only in some runs.) */
+static int arm_calls;
+
+static void
+arm_then_delete_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tu_drain(fd);
+	if (++arm_calls == 2)
+		event_del(timers[0]);
+}
+
+Test(timer_far, fired_timerfd_without_timers_does_not_spin_the_fast_loop, .timeout = 20)
+{
+	TU_ENGINE_ONLY(); /* the timerfd is the engine's */
+	struct event_base *base = tu_base_new("epoll", 0);
+	struct timeval far = tu_tv_ms(1100);
+	int p[2], stop[2];
+	pthread_t writer;
+
+	tu_socketpair(p);
+	tu_socketpair(stop);
+	timers[0] = evtimer_new(base, timer_cb, (void *)0);
+	struct event *r = event_new(base, p[0], EV_READ | EV_PERSIST, arm_then_delete_cb, NULL);
+	struct event *s = event_new(base, stop[0], EV_READ, break_cb, base);
+	cr_assert_eq(event_add(r, NULL), 0);
+	cr_assert_eq(event_add(s, NULL), 0);
+	t_start = tu_now_ms();
+	cr_assert_eq(evtimer_add(timers[0], &far), 0);
+	tu_write1(p[1]);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0); /* a busy wait */
+	tu_write1(p[1]);
+	cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0); /* armed; deleted */
+	cr_assert_eq(arm_calls, 2);
+	cr_assert_eq(count_timerfds(), 1, "no timerfd holds the far deadline");
+	stop_fd = stop[1];
+	cr_assert_eq(pthread_create(&writer, NULL, late_writer, (void *)(intptr_t)1500), 0);
+	double cpu0 = thread_cpu_ms();
+	cr_assert_eq(event_base_dispatch(base), 0);
+	double cpu = thread_cpu_ms() - cpu0;
+	pthread_join(writer, NULL);
+	cr_assert_eq(n_fired[0], 0);
+	cr_assert_lt(cpu, 100, "the loop used %.0f ms of CPU in a 1.5 s wait", cpu);
+	event_free(r);
+	event_free(s);
+	event_free(timers[0]);
+	for (int i = 0; i < 2; i++) {
+		close(p[i]);
+		close(stop[i]);
+	}
+	tu_base_free(base);
+}
