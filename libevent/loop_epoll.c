@@ -11,12 +11,11 @@
  * that, in one function frame and without the general loop's
  * bookkeeping; on any other outcome it hands the call over to
  * event__loop_general at the point reached, so the loop's semantics stay
- * in one place (event_loop.c).  Every test this file makes is one the
- * general loop makes too: prepare_wait's "wait for ever?" and
+ * in one place (event_loop.c), and the general loop hands it back as soon
+ * as an iteration qualifies again (EXP-040).  Every test this file makes
+ * is one the general loop makes too: prepare_wait's "wait for ever?" and
  * event__may_run_direct's "run it at once?".
  */
-#include <errno.h>
-
 #include "epoll-internal.h"
 #include "event-internal.h"
 
