@@ -21,6 +21,7 @@ list=$(realpath "$1"); shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/mutation-check.XXXXXX)
 trap 'git -C "$root" worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cp "$list" "$work/list" # read a copy: the list may be edited meanwhile
 git -C "$root" worktree add --detach "$work/src" HEAD >/dev/null 2>&1
 cmake -S "$work/src" -B "$work/build" >/dev/null
 cmake --build "$work/build" -j2 >"$work/build.log" 2>&1 || { echo "mutation-check: HEAD does not build" >&2; exit 2; }
@@ -51,6 +52,6 @@ PY
 	else
 		echo "$name: caught by $(sed -nE 's/^\s+[0-9]+ - ([^ ]+) .*/\1/p' "$work/$name.ctest.log" | tr '\n' ' ')"
 	fi
-done <"$list"
+done <"$work/list"
 git -C "$work/src" checkout -q -- .
 [ "$survivors" -eq 0 ]
