@@ -1889,6 +1889,28 @@ TU_BACKEND_TEST(event, compat_set_add_dispatch, .timeout = 10)
 	event_base_free(base);
 }
 
+/* event_base_loop(NULL, ...) loops the current base (the one event_init
+ * made), whichever loop it takes: the engine's answer to a NULL base,
+ * where stock 2.1.12 crashes. */
+TU_BACKEND_TEST(event, null_base_loop_runs_the_current_base, .timeout = 10)
+{
+	TU_ENGINE_ONLY(); /* stock: SIGSEGV */
+	struct event_base *base = compat_init(method);
+	struct event ev;
+	int fds[2], arg;
+
+	tu_socketpair(fds);
+	event_set(&ev, fds[0], EV_READ, record_cb, &arg);
+	cr_assert_eq(event_add(&ev, NULL), 0);
+	tu_write1(fds[1]);
+	cr_assert_eq(event_base_loop(NULL, EVLOOP_ONCE), 0);
+	cr_assert_eq(n_calls, 1);
+	cr_assert_eq(last_arg, &arg);
+	close(fds[0]);
+	close(fds[1]);
+	event_base_free(base);
+}
+
 TU_BACKEND_TEST(event, compat_loop_and_exit, .timeout = 10)
 {
 	struct event_base *base = compat_init(method);
