@@ -259,16 +259,9 @@ TU_BACKEND_TEST(fork, reinit_inside_a_callback, .timeout = 10)
 static int
 epoll_fd_of_process(void)
 {
-	char path[64], link[64];
-	for (int fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			if (strstr(link, "eventpoll"))
-				return fd;
-		}
-	}
+	for (int fd = 0; fd < 1024; fd++)
+		if (tu_fd_is(fd, "eventpoll"))
+			return fd;
 	return -1;
 }
 

@@ -226,18 +226,6 @@ TU_BACKEND_TEST(loop_order, urgent_activation_runs_in_the_same_once_call, .timeo
 /* The base's own wakeup fd (evthread_make_base_notifiable) is an internal
  * event: when it alone wakes the loop, EVLOOP_ONCE has run nothing of the
  * user's yet and must go on waiting for a user callback. */
-static int
-is_eventfd(int fd)
-{
-	char path[64], link[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strstr(link, "eventfd") != NULL;
-}
-
 static void *
 write_fds1_later(void *arg)
 {
@@ -255,11 +243,11 @@ TU_BACKEND_TEST(loop_order, internal_wakeup_alone_does_not_end_once, .timeout = 
 	 * may have eventfds of its own). */
 	char before[1024];
 	for (int fd = 0; fd < 1024; fd++)
-		before[fd] = (char)is_eventfd(fd);
+		before[fd] = (char)tu_fd_is(fd, "eventfd");
 	cr_assert_eq(evthread_make_base_notifiable(the_base), 0);
 	int efd = -1;
 	for (int fd = 0; fd < 1024 && efd < 0; fd++)
-		if (!before[fd] && is_eventfd(fd))
+		if (!before[fd] && tu_fd_is(fd, "eventfd"))
 			efd = fd;
 	cr_assert_geq(efd, 0, "no new eventfd after evthread_make_base_notifiable");
 	uint64_t one = 1;

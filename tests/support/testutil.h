@@ -78,6 +78,10 @@ void tu_assert_warned(const char *what);
 
 /* A nonblocking AF_UNIX stream socketpair; fails the test on error. */
 void tu_socketpair(int fds[2]);
+
+/* Nonzero if this process's descriptor fd is a kernel object whose
+ * /proc/self/fd link names `kind` ("eventpoll", "eventfd", "timerfd"). */
+int tu_fd_is(int fd, const char *kind);
 /* Write one byte (fails the test on error). */
 void tu_write1(int fd);
 /* Read whatever is buffered (nonblocking); returns bytes read. */
